@@ -1,0 +1,132 @@
+"""base_ops: operations system for transitional resettlement bases (过渡性安置基地)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, request, session
+
+from base_ops.config import PROJECT_ROOT, Config, config_from_env
+
+
+def create_app(config: type[Config] | None = None, **overrides) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    config = config or config_from_env()
+    app.config.from_object(config)
+    app.config.update(overrides)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not os.environ.get("SECRET_KEY") and config.ENV_NAME == "development":
+        app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+    config.check(app)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    if config.ENV_NAME == "production":
+        _refuse_seeded_passwords(app)
+    return app
+
+
+def _instance_secret_key(instance: Path) -> str:
+    """Development only: a random key kept in instance/, never a hard-coded one."""
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _select_locale():
+    from flask import current_app
+
+    lang = session.get("lang") if request else None
+    return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _init_extensions(app: Flask) -> None:
+    from base_ops.core import web
+    from base_ops.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+    # Access control and timeouts run before CSRF, so a forbidden POST says 403.
+    web.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from base_ops.accounts import auth
+
+    auth.init_login_manager(login_manager)
+
+    @app.context_processor
+    def inject_helpers():
+        from base_ops.core import ui
+
+        return ui.template_globals()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from base_ops.accounts.api import blp as auth_blp
+    from base_ops.accounts.views import bp as accounts_bp
+    from base_ops.audit_log.api import blp as audit_blp
+    from base_ops.audit_log.views import bp as audit_bp
+    from base_ops.core.api import API_PREFIX, BaseOpsApi
+    from base_ops.enterprises.views import bp as enterprises_bp
+    from base_ops.extensions import csrf
+    from base_ops.home.views import bp as home_bp
+    from base_ops.org.api import blp as reference_blp
+    from base_ops.org.views import bp as org_bp
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(org_bp)
+    app.register_blueprint(enterprises_bp)
+    app.register_blueprint(audit_bp)
+
+    api = BaseOpsApi(app, spec_kwargs={
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+    })
+    for blp in (auth_blp, reference_blp, audit_blp):
+        api.register_blueprint(blp, url_prefix=API_PREFIX)
+        csrf.exempt(blp)  # bearer tokens, no cookies: CSRF does not apply
+    app.extensions["base_ops_api"] = api
+
+
+def _register_cli(app: Flask) -> None:
+    from base_ops.accounts.cli import users_cli
+    from base_ops.audit_log.cli import audit_cli
+    from base_ops.seed.cli import seed_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(audit_cli)
+    app.cli.add_command(seed_cli)
+
+
+def _refuse_seeded_passwords(app: Flask) -> None:
+    """Production refuses to run while a demo/seed password is still active."""
+    from sqlalchemy import inspect, select
+
+    from base_ops.accounts.models import User
+    from base_ops.extensions import db
+
+    with app.app_context():
+        if not inspect(db.engine).has_table("users"):
+            return
+        names = db.session.execute(
+            select(User.username).where(User.has_seeded_password.is_(True), User.is_enabled.is_(True))
+        ).scalars().all()
+        db.session.remove()
+    if names:
+        raise RuntimeError(
+            "Refusing to start in production: demo passwords still active for " + ", ".join(sorted(names))
+        )

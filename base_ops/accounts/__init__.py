@@ -1,0 +1,1 @@
+"""Accounts: users, roles and scopes, login, second factor, API tokens."""

@@ -1,0 +1,25 @@
+"""POST /api/v1/auth/tokens: a bearer token for username, password and (where required) a TOTP code."""
+
+from flask_smorest import Blueprint
+
+from base_ops.accounts import services
+from base_ops.accounts.schemas import TokenRequestSchema, TokenSchema
+
+blp = Blueprint("auth_api", __name__, description="Bearer tokens")
+
+
+@blp.route("/auth/tokens", methods=["POST"])
+@blp.arguments(TokenRequestSchema)
+@blp.response(201, TokenSchema)
+@blp.alt_response(401, description="invalid_credentials or otp_required")
+@blp.alt_response(403, description="account_locked")
+def create_token(body):
+    user = services.authenticate(body["username"], body["password"])
+    if services.requires_second_factor(user):
+        if not user.totp_enabled:
+            raise services.OtpRequired("Enrol two-step sign-in on the web first, then send its code as otp.")
+        if not body.get("otp") or not services.verify_otp(user, body["otp"]):
+            raise services.OtpRequired("A valid otp code is required for this account.")
+    services.complete_login(user, "api")
+    token, expires_at = services.issue_token(user, via="api")
+    return {"token": token, "expires_at": expires_at}

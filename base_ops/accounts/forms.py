@@ -1,0 +1,58 @@
+"""Account forms: shape and format only; the rules live in services."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from base_ops.accounts.models import Role
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("System administrator"),
+    Role.AUDITOR: _l("Auditor"),
+    Role.COUNTY_OFFICER: _l("County officer"),
+    Role.BASE_MANAGER: _l("Base manager"),
+    Role.TRAINER: _l("Trainer"),
+    Role.ENTERPRISE: _l("Partner enterprise"),
+}
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+
+
+class OtpForm(FlaskForm):
+    code = StringField(_l("6-digit code"), validators=[DataRequired(), Length(min=6, max=8)])
+
+
+class ReauthForm(FlaskForm):
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=256)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
+    confirm = PasswordField(_l("Repeat the new password"), validators=[DataRequired(), Length(max=256)])
+
+
+class UserForm(FlaskForm):
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    display_name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
+    region_code = StringField(_l("Region code (county officers)"), validators=[Optional(), Length(min=6, max=6)])
+    base_ids = SelectMultipleField(_l("Bases (managers, trainers)"), coerce=int, validate_choice=False)
+    enterprise_id = SelectField(
+        _l("Enterprise (enterprise users)"), coerce=lambda v: int(v) if v not in (None, "", "None") else None,
+        validate_choice=False,
+    )
+    password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=256)])
+    is_enabled = BooleanField(_l("Account enabled"), default=True)
+
+
+class AdminPasswordForm(FlaskForm):
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for POST buttons."""

@@ -1,0 +1,97 @@
+"""Users with one role and a scope, and API bearer tokens."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from base_ops.core.db import TimestampMixin, utcnow
+from base_ops.core.enums import enum_column
+from base_ops.extensions import db
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+    COUNTY_OFFICER = "county_officer"
+    BASE_MANAGER = "base_manager"
+    TRAINER = "trainer"
+    ENTERPRISE = "enterprise"
+
+
+user_bases = Table(
+    "user_bases",
+    db.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("base_id", ForeignKey("bases.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(TimestampMixin, UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    # Scope: a region for county officers, bases for managers and trainers,
+    # an enterprise for enterprise users.
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
+    bases = relationship("Base", secondary=user_bases, lazy="selectin", order_by="Base.id")
+
+    password_hash: Mapped[str] = mapped_column(String(255))
+    password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by `flask seed demo`; production refuses to start while any is active.
+    has_seeded_password: Mapped[bool] = mapped_column(default=False)
+    is_enabled: Mapped[bool] = mapped_column(default=True)
+
+    # Lockout, kept in the database so it holds across workers.
+    failed_login_count: Mapped[int] = mapped_column(default=0)
+    failed_login_window_started_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None]
+
+    # Bumped at logout, password change, role change: kills older sessions.
+    session_version: Mapped[int] = mapped_column(default=1)
+
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled: Mapped[bool] = mapped_column(default=False)
+    last_login_at: Mapped[datetime | None]
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.is_enabled
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def base_ids(self) -> list[int]:
+        return [b.id for b in self.bases]
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+    def end_sessions(self) -> None:
+        self.session_version += 1
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"
+
+
+class ApiToken(TimestampMixin, db.Model):
+    """A bearer token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")

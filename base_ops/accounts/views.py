@@ -1,0 +1,317 @@
+"""Sign-in, second factor, password change, and the admin's user pages."""
+
+from __future__ import annotations
+
+import io
+
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, logout_user
+from markupsafe import Markup
+from sqlalchemy import select
+
+from base_ops.accounts import services
+from base_ops.accounts.auth import fresh_login_required, safe_next, start_session
+from base_ops.accounts.forms import (
+    ROLE_LABELS,
+    AdminPasswordForm,
+    ChangePasswordForm,
+    EmptyForm,
+    LoginForm,
+    OtpForm,
+    ReauthForm,
+    UserForm,
+)
+from base_ops.accounts.models import User
+from base_ops.core.db import utcnow
+from base_ops.core.errors import DomainError
+from base_ops.core.ui import flash_error, form_errors_from
+from base_ops.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
+
+PENDING_SECONDS = 300
+
+
+def _login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+# ---------------------------------------------------------------- sign-in
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.username.data.strip(), form.password.data)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            return _after_password(user)
+    return render_template("accounts/login.html", form=form)
+
+
+def _after_password(user: User):
+    next_url = safe_next(request.args.get("next"), url_for("home.index"))
+    if services.requires_second_factor(user):
+        session.clear()
+        session["pending"] = {"user_id": user.id, "version": user.session_version,
+                              "at": utcnow().timestamp(), "next": next_url}
+        if user.totp_enabled:
+            return redirect(url_for("accounts.login_otp"))
+        session["pending"]["secret"] = services.new_totp_secret()
+        return redirect(url_for("accounts.login_totp_setup"))
+    return _finish_login(user, "password", next_url)
+
+
+def _finish_login(user: User, method: str, next_url: str):
+    services.complete_login(user, method)
+    start_session(user)
+    if services.password_expired(user):
+        session["must_change_password"] = True
+        flash(_("Your password has expired. Please choose a new one."), "warning")
+        return redirect(url_for("accounts.change_password"))
+    return redirect(next_url)
+
+
+def _pending_user() -> tuple[User | None, dict]:
+    pending = session.get("pending") or {}
+    if not pending or utcnow().timestamp() - pending.get("at", 0) > PENDING_SECONDS:
+        return None, {}
+    user = db.session.get(User, pending["user_id"])
+    if user is None or user.session_version != pending["version"] or not user.is_enabled:
+        return None, {}
+    return user, pending
+
+
+@bp.route("/login/otp", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def login_otp():
+    user, pending = _pending_user()
+    if user is None or not user.totp_enabled:
+        session.pop("pending", None)
+        return redirect(url_for("accounts.login"))
+    form = OtpForm()
+    if form.validate_on_submit():
+        if user.is_locked(utcnow()):
+            flash(_("This account is locked after repeated failures. Try again later."), "danger")
+            session.pop("pending", None)
+            return redirect(url_for("accounts.login"))
+        if services.verify_otp(user, form.code.data):
+            return _finish_login(user, "password+totp", pending["next"])
+        flash(_("The code is not correct. Check the time on your phone and try again."), "danger")
+    return render_template("accounts/otp.html", form=form)
+
+
+@bp.route("/login/totp-setup", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def login_totp_setup():
+    user, pending = _pending_user()
+    if user is None or "secret" not in pending:
+        session.pop("pending", None)
+        return redirect(url_for("accounts.login"))
+    form = OtpForm()
+    if form.validate_on_submit():
+        try:
+            services.enrol_totp(user, pending["secret"], form.code.data)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            return _finish_login(user, "password+totp_enrolled", pending["next"])
+    return render_template("accounts/totp_setup.html", form=form, secret=pending["secret"],
+                           qr=_qr_svg(services.totp_uri(user, pending["secret"])), required=True)
+
+
+def _qr_svg(data: str) -> Markup:
+    image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    buffer = io.BytesIO()
+    image.save(buffer)
+    svg = buffer.getvalue().decode()
+    return Markup(svg[svg.index("<svg"):])  # generated by us, not user input
+
+
+@bp.post("/logout")
+def logout():
+    services.logout(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+# ---------------------------------------------------------------- own account
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if form.new_password.data != form.confirm.data:
+            form.confirm.errors.append(_("The two new passwords differ."))
+        else:
+            try:
+                services.change_password(current_user._get_current_object(), form.current_password.data,
+                                         form.new_password.data)
+            except DomainError as error:
+                form_errors_from(form, error)
+            else:
+                start_session(current_user._get_current_object())  # this session lives on, others end
+                flash(_("Your password has been changed. Other sessions were signed out."), "success")
+                return redirect(url_for("home.index"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/account/reauth", methods=["GET", "POST"])
+def reauthenticate():
+    form = ReauthForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(current_user.username, form.password.data)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            session["auth_at"] = utcnow().timestamp()
+            return redirect(safe_next(request.args.get("next"), url_for("home.index")))
+    return render_template("accounts/reauth.html", form=form)
+
+
+@bp.route("/account/totp", methods=["GET", "POST"])
+def account_totp():
+    user = current_user._get_current_object()
+    form = OtpForm()
+    secret = session.get("enrol_secret") or services.new_totp_secret()
+    session["enrol_secret"] = secret
+    if form.validate_on_submit():
+        try:
+            services.enrol_totp(user, secret, form.code.data)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            session.pop("enrol_secret", None)
+            start_session(user)
+            flash(_("Two-step sign-in is on."), "success")
+            return redirect(url_for("home.index"))
+    return render_template("accounts/totp_setup.html", form=form, secret=secret,
+                           qr=_qr_svg(services.totp_uri(user, secret)), required=False,
+                           already=user.totp_enabled)
+
+
+# ---------------------------------------------------------------- admin: users
+
+def _user_form_choices(form: UserForm) -> None:
+    from base_ops.enterprises.models import Enterprise
+    from base_ops.org.models import Base
+
+    form.base_ids.choices = [(b.id, b.name) for b in db.session.execute(select(Base).order_by(Base.name)).scalars()]
+    form.enterprise_id.choices = [("", "—")] + [
+        (e.id, e.name) for e in db.session.execute(select(Enterprise).order_by(Enterprise.name)).scalars()
+    ]
+
+
+@bp.get("/admin/users")
+def list_users():
+    page = db.paginate(select(User).order_by(User.username), per_page=50, error_out=False)
+    return render_template("accounts/users.html", page=page, role_labels=ROLE_LABELS, form=EmptyForm(),
+                           now=utcnow())
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@fresh_login_required
+def new_user():
+    form = UserForm()
+    _user_form_choices(form)
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(
+                current_user._get_current_object(), username=form.username.data, role=form.role.data,
+                password=form.password.data or "", display_name=form.display_name.data,
+                region_code=form.region_code.data or None, base_ids=form.base_ids.data or [],
+                enterprise_id=form.enterprise_id.data,
+            )
+        except DomainError as error:
+            form_errors_from(form, error)
+        else:
+            flash(_("User %(name)s created.", name=user.username), "success")
+            return redirect(url_for("accounts.list_users"))
+    return render_template("accounts/user_form.html", form=form, user=None)
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@fresh_login_required
+def edit_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=user) if request.method == "GET" else UserForm()
+    _user_form_choices(form)
+    if request.method == "GET":
+        form.base_ids.data = user.base_ids
+        form.role.data = str(user.role)
+    del form.username, form.password
+    if form.validate_on_submit():
+        try:
+            services.update_user(
+                current_user._get_current_object(), user, display_name=form.display_name.data,
+                role=form.role.data, region_code=form.region_code.data or None,
+                base_ids=form.base_ids.data or [], enterprise_id=form.enterprise_id.data,
+                is_enabled=form.is_enabled.data,
+            )
+        except DomainError as error:
+            form_errors_from(form, error)
+        else:
+            flash(_("User %(name)s saved.", name=user.username), "success")
+            return redirect(url_for("accounts.list_users"))
+    return render_template("accounts/user_form.html", form=form, user=user,
+                           password_form=AdminPasswordForm(), action_form=EmptyForm())
+
+
+@bp.post("/admin/users/<int:user_id>/password")
+@fresh_login_required
+def reset_user_password(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = AdminPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.set_password_by_admin(current_user._get_current_object(), user, form.new_password.data)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(_("Password reset. The user must change it at the next sign-in."), "success")
+    return redirect(url_for("accounts.edit_user", user_id=user.id))
+
+
+@bp.post("/admin/users/<int:user_id>/totp")
+@fresh_login_required
+def reset_user_totp(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if EmptyForm().validate_on_submit():
+        services.reset_totp(current_user._get_current_object(), user)
+        flash(_("Two-step sign-in reset: the user enrols again at the next sign-in."), "success")
+    return redirect(url_for("accounts.edit_user", user_id=user.id))
+
+
+@bp.post("/admin/users/<int:user_id>/unlock")
+def unlock_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if EmptyForm().validate_on_submit():
+        services.unlock(current_user._get_current_object(), user)
+        flash(_("Account unlocked."), "success")
+    return redirect(url_for("accounts.list_users"))
+
+
+@bp.before_app_request
+def _force_password_change():
+    """An expired or admin-set password must be changed before anything else."""
+    if (
+        session.get("must_change_password")
+        and current_user.is_authenticated
+        and request.endpoint not in {"accounts.change_password", "accounts.logout", "static", "core.set_language"}
+    ):
+        if not services.password_expired(current_user):
+            session.pop("must_change_password", None)
+            return None
+        return redirect(url_for("accounts.change_password"))
+    return None

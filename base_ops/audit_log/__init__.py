@@ -1,0 +1,1 @@
+"""The auditor's view of the audit log, and `flask audit verify`."""

@@ -1,0 +1,1 @@
+"""Shared kernel: model base, errors, permissions, identity, audit, API helpers."""

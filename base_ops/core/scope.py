@@ -1,0 +1,56 @@
+"""Row-level scope: the filters every query applies for the acting user.
+
+A county officer sees what lies in his region (a county, or everything under a
+city or province); a base manager his bases; a trainer his base; an enterprise
+user its enterprise. Admin sees sites but not people (enforced by the matrix);
+the auditor sees only the audit log.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, select, true
+
+from base_ops.accounts.models import Role
+
+
+def region_level_of(code: str) -> str:
+    """GB/T 2260: PP0000 province, PPCC00 city, otherwise county."""
+    if code.endswith("0000"):
+        return "province"
+    if code.endswith("00"):
+        return "city"
+    return "county"
+
+
+def region_code_prefix(code: str) -> str:
+    level = region_level_of(code)
+    return code[:2] if level == "province" else code[:4] if level == "city" else code
+
+
+def region_contains(column, region_code: str) -> ColumnElement[bool]:
+    """SQL: the region code in `column` lies within `region_code`."""
+    return column.startswith(region_code_prefix(region_code), autoescape=True)
+
+
+def base_ids_filter(actor, base_id_column) -> ColumnElement[bool]:
+    """SQL filter: base_id_column is one of the actor's bases."""
+    from base_ops.org.models import Base
+
+    role = actor.role
+    if role == Role.ADMIN:
+        return true()
+    if role == Role.COUNTY_OFFICER and actor.region_code:
+        return base_id_column.in_(select(Base.id).where(region_contains(Base.region_code, actor.region_code)))
+    if role in (Role.BASE_MANAGER, Role.TRAINER):
+        ids = actor.base_ids
+        return base_id_column.in_(ids) if ids else false()
+    return false()
+
+
+def region_filter(actor, region_code_column) -> ColumnElement[bool]:
+    """SQL filter for objects carrying a region code (enterprises, reports)."""
+    if actor.role == Role.ADMIN:
+        return true()
+    if actor.role == Role.COUNTY_OFFICER and actor.region_code:
+        return region_contains(region_code_column, actor.region_code)
+    return false()

@@ -1,0 +1,51 @@
+"""Helpers for pages: navigation per role, error display, template globals."""
+
+from __future__ import annotations
+
+from flask import flash
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from base_ops.core.errors import DomainError
+from base_ops.core.permissions import may_access
+
+# (endpoint, label, bootstrap icon); shown only to roles the matrix lets in.
+NAV_ITEMS = [
+    ("home.index", _l("Home"), "house"),
+    ("org.list_bases", _l("Bases"), "building"),
+    ("enterprises.list_enterprises", _l("Enterprises"), "briefcase"),
+    ("accounts.list_users", _l("Users"), "people"),
+    ("org.list_regions", _l("Regions"), "map"),
+    ("org.dibao", _l("Dibao standards"), "cash-coin"),
+    ("audit.list_events", _l("Audit log"), "journal-text"),
+]
+
+
+def nav_items() -> list[tuple[str, str, str]]:
+    return [item for item in NAV_ITEMS if may_access(current_user, item[0])]
+
+
+def template_globals() -> dict:
+    from base_ops.accounts.forms import ROLE_LABELS, EmptyForm
+
+    return {"nav_items": nav_items, "role_labels": ROLE_LABELS, "logout_form": EmptyForm,
+            "may_access": lambda endpoint: may_access(current_user, endpoint)}
+
+
+def flash_error(error: DomainError) -> None:
+    flash(error.message, "danger")
+
+
+def form_errors_from(form, error: DomainError) -> None:
+    """Put a service's field errors next to the form fields; the rest as a flash."""
+    unplaced = []
+    for field_name, problems in (error.fields or {}).items():
+        field = getattr(form, field_name, None)
+        if field is not None and hasattr(field, "errors"):
+            if not isinstance(field.errors, list):
+                field.errors = list(field.errors)
+            field.errors.extend(problems)
+        else:
+            unplaced.extend(f"{field_name}: {p}" for p in problems)
+    if unplaced or not error.fields:
+        flash(error.message if not unplaced else "; ".join(unplaced), "danger")

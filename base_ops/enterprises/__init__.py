@@ -1,0 +1,1 @@
+"""Partner enterprises (合作企业)."""

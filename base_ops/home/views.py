@@ -1,0 +1,47 @@
+"""The home page: what each role needs first, within its scope."""
+
+from datetime import timedelta
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from base_ops.accounts.models import Role, User
+from base_ops.core.audit import AuditEvent
+from base_ops.core.clock import today
+from base_ops.core.db import utcnow
+from base_ops.enterprises.models import Enterprise
+from base_ops.extensions import db
+from base_ops.org import queries
+from base_ops.org.models import Base, Region
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+def index():
+    user = current_user._get_current_object()
+    context = {"today": today()}
+    if user.role == Role.ADMIN:
+        context["users_by_role"] = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
+        context["base_count"] = db.session.scalar(select(func.count()).select_from(Base))
+        context["enterprise_count"] = db.session.scalar(select(func.count()).select_from(Enterprise))
+        context["region_count"] = db.session.scalar(select(func.count()).select_from(Region))
+        context["locked_users"] = db.session.scalars(select(User).where(User.locked_until > utcnow())).all()
+    elif user.role == Role.AUDITOR:
+        since = utcnow() - timedelta(days=1)
+        context["recent_by_result"] = dict(db.session.execute(
+            select(AuditEvent.result, func.count()).where(AuditEvent.occurred_at >= since).group_by(AuditEvent.result)
+        ).all())
+        context["recent_failures"] = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.result != "success").order_by(AuditEvent.seq.desc()).limit(10)
+        ).all()
+    elif user.role in (Role.COUNTY_OFFICER, Role.BASE_MANAGER, Role.TRAINER):
+        bases = db.session.scalars(queries.bases_in_scope(user).order_by(Base.name).limit(200)).all()
+        context["bases"] = bases
+        context["counts"] = queries.bed_counts_by_base([b.id for b in bases], today())
+        if user.region_code:
+            context["region_path"] = queries.region_path(user.region_code)
+    elif user.role == Role.ENTERPRISE:
+        context["enterprise"] = db.session.get(Enterprise, user.enterprise_id)
+    return render_template(f"home/{user.role.value}.html", **context)

@@ -1,0 +1,211 @@
+"""Site use cases: bases, rooms, beds and their service history, dibao standards (admin)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+
+from base_ops.core import audit
+from base_ops.core.errors import Conflict, NotFound, ValidationFailed
+from base_ops.extensions import db
+from base_ops.org.models import Base, Bed, BedServicePeriod, DibaoStandard, Region, RegionLevel, Room, Sex
+
+
+def _region(code: str | None, field: str = "region_code") -> Region:
+    region = db.session.get(Region, code) if code else None
+    if region is None:
+        raise ValidationFailed.on(field, f"no region with code {code!r}")
+    return region
+
+
+def _money(value, field: str, positive: bool = False) -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed.on(field, "must be an amount in yuan, e.g. 30.00") from None
+    if amount < 0 or (positive and amount == 0) or amount >= Decimal("100000000"):
+        raise ValidationFailed.on(field, "must be a positive amount" if positive else "must not be negative")
+    return amount
+
+
+def _check_base_fields(name: str, region: Region, max_stay_days: int) -> None:
+    if not name.strip():
+        raise ValidationFailed.on("name", "is required")
+    if region.level != RegionLevel.COUNTY:
+        raise ValidationFailed.on("region_code", "a base lies in a county-level region")
+    if not 1 <= max_stay_days <= 3650:
+        raise ValidationFailed.on("max_stay_days", "must be between 1 and 3650")
+
+
+def create_base(actor, *, name: str, region_code: str, address: str, max_stay_days: int | None = None,
+                meal_standard=None) -> Base:
+    region = _region(region_code)
+    max_stay_days = 180 if max_stay_days is None else max_stay_days
+    _check_base_fields(name, region, max_stay_days)
+    if db.session.execute(select(Base.id).where(Base.name == name.strip())).first():
+        raise Conflict("A base with this name exists.", fields={"name": ["is already used"]}, code="base_exists")
+    base = Base(name=name.strip(), region_code=region.code, address=(address or "").strip(),
+                max_stay_days=max_stay_days,
+                meal_standard=_money("30.00" if meal_standard is None else meal_standard, "meal_standard"))
+    db.session.add(base)
+    audit.record(actor, "base_created", base, region_code=region.code)
+    db.session.commit()
+    return base
+
+
+def update_base(actor, base: Base, *, name: str, region_code: str, address: str, max_stay_days: int,
+                meal_standard, is_active: bool) -> Base:
+    region = _region(region_code)
+    _check_base_fields(name, region, max_stay_days)
+    clash = db.session.execute(select(Base.id).where(Base.name == name.strip(), Base.id != base.id)).first()
+    if clash:
+        raise Conflict("A base with this name exists.", fields={"name": ["is already used"]}, code="base_exists")
+    base.name = name.strip()
+    base.region_code = region.code
+    base.address = (address or "").strip()
+    base.max_stay_days = max_stay_days
+    base.meal_standard = _money(meal_standard, "meal_standard")
+    base.is_active = is_active
+    audit.record(actor, "base_updated", base, region_code=region.code, max_stay_days=max_stay_days,
+                 meal_standard=str(base.meal_standard), is_active=is_active)
+    db.session.commit()
+    return base
+
+
+def create_room(actor, base: Base, *, name: str, sex: str) -> Room:
+    name = (name or "").strip()
+    if not name or len(name) > 50:
+        raise ValidationFailed.on("name", "is required (at most 50 characters)")
+    try:
+        sex_value = Sex(sex)
+    except ValueError:
+        raise ValidationFailed.on("sex", "must be male or female") from None
+    if db.session.execute(select(Room.id).where(Room.base_id == base.id, Room.name == name)).first():
+        raise Conflict("This base already has a room with that name.", fields={"name": ["is already used"]},
+                       code="room_exists")
+    room = Room(base_id=base.id, name=name, sex=sex_value)
+    db.session.add(room)
+    audit.record(actor, "room_created", room, base_id=base.id, sex=sex_value.value)
+    db.session.commit()
+    return room
+
+
+def create_bed(actor, room: Room, *, label: str, in_service_from: date) -> Bed:
+    """A new bed, in service from the given night (default today)."""
+    label = (label or "").strip()
+    if not label or len(label) > 20:
+        raise ValidationFailed.on("label", "is required (at most 20 characters)")
+    if db.session.execute(select(Bed.id).where(Bed.room_id == room.id, Bed.label == label)).first():
+        raise Conflict("This room already has a bed with that label.", fields={"label": ["is already used"]},
+                       code="bed_exists")
+    bed = Bed(room_id=room.id, label=label)
+    bed.service_periods.append(BedServicePeriod(start_on=in_service_from))
+    db.session.add(bed)
+    audit.record(actor, "bed_created", bed, room_id=room.id, in_service_from=in_service_from.isoformat())
+    db.session.commit()
+    return bed
+
+
+def set_bed_service(actor, bed: Bed, *, in_service: bool, from_on: date) -> Bed:
+    """Put a bed in or out of service from a night on, keeping the history.
+
+    Past nights keep the state they had, so past available bed-nights (the
+    occupancy denominator, domain.md) stay correct. Changes are only allowed
+    after the latest recorded change, so history is never rewritten.
+    """
+    periods = bed.service_periods
+    latest_start = max((p.start_on for p in periods), default=None)
+    latest_end = max((p.end_on for p in periods if p.end_on), default=None)
+    latest_change = max(d for d in (latest_start, latest_end) if d) if periods else None
+    if latest_change and from_on < latest_change:
+        raise ValidationFailed.on("from", f"must not be before the last recorded change ({latest_change.isoformat()})")
+    open_period = next((p for p in periods if p.end_on is None), None)
+    if in_service:
+        if open_period is not None:
+            raise Conflict("The bed is already in service.", code="bed_in_service")
+        if latest_end == from_on:
+            closed = next(p for p in periods if p.end_on == from_on)
+            closed.end_on = None  # back in service the night it left: one continuous period
+        else:
+            bed.service_periods.append(BedServicePeriod(start_on=from_on))
+    else:
+        if open_period is None:
+            raise Conflict("The bed is already out of service.", code="bed_out_of_service")
+        _refuse_if_occupied(bed, from_on)
+        if open_period.start_on == from_on:
+            db.session.delete(open_period)
+            bed.service_periods.remove(open_period)
+        else:
+            open_period.end_on = from_on
+    audit.record(actor, "bed_service_changed", bed, in_service=in_service, from_on=from_on.isoformat())
+    db.session.commit()
+    return bed
+
+
+def _refuse_if_occupied(bed: Bed, from_on: date) -> None:
+    """409 bed_occupied if a bed assignment covers a night from `from_on` on (api.md).
+
+    Bed assignments arrive with the intake work; this looks them up through the
+    registry of occupancy checks that module registers, so org never imports it.
+    """
+    for check in OCCUPANCY_CHECKS:
+        if check(bed.id, from_on):
+            raise Conflict("The bed is occupied from that night on.", code="bed_occupied")
+
+
+# Functions (bed_id, from_on) -> bool registered by modules that occupy beds.
+OCCUPANCY_CHECKS: list = []
+
+
+def put_dibao(actor, *, region_code: str, year: int, monthly) -> tuple[DibaoStandard, bool]:
+    """Set a region's monthly dibao standard for a year; returns (row, created)."""
+    region = _region(region_code)
+    if not 2000 <= year <= 2100:
+        raise ValidationFailed.on("year", "must be between 2000 and 2100")
+    amount = _money(monthly, "monthly", positive=True)
+    row = db.session.execute(
+        select(DibaoStandard).where(DibaoStandard.region_code == region.code, DibaoStandard.year == year)
+    ).scalar_one_or_none()
+    created = row is None
+    if created:
+        row = DibaoStandard(region_code=region.code, year=year, monthly=amount)
+        db.session.add(row)
+    else:
+        previous = str(row.monthly)
+        row.monthly = amount
+    audit.record(actor, "dibao_set", row, region_code=region.code, year=year, monthly=str(amount),
+                 previous=None if created else previous)
+    db.session.commit()
+    return row, created
+
+
+def load_regions(rows: list[dict]) -> int:
+    """Insert or update regions (code, name, level, parent_code), parents first."""
+    existing = {r.code: r for r in db.session.execute(select(Region)).scalars()}
+    order = {"province": 0, "city": 1, "county": 2}
+    count = 0
+    for row in sorted(rows, key=lambda r: (order[r["level"]], r["code"])):
+        code = row["code"]
+        if len(code) != 6 or not code.isdigit():
+            raise ValidationFailed.on("code", f"{code!r} is not a six-digit GB/T 2260 code")
+        region = existing.get(code)
+        if region is None:
+            region = Region(code=code)
+            db.session.add(region)
+            existing[code] = region
+        region.name = row["name"]
+        region.level = RegionLevel(row["level"])
+        region.parent_code = row.get("parent_code") or None
+        count += 1
+    db.session.commit()
+    return count
+
+
+def get_region(code: str) -> Region:
+    region = db.session.get(Region, code)
+    if region is None:
+        raise NotFound("No such region.")
+    return region
+
