@@ -26,7 +26,7 @@ ENDPOINT_ACCESS: dict[str, str | frozenset[Role]] = {
     "static": PUBLIC,
     "core.healthz": PUBLIC,
     "core.set_language": PUBLIC,
-    "core.home": ANY_USER,
+    "home.index": ANY_USER,
     "api-docs.openapi_json": PUBLIC,
     # Accounts
     "accounts.login": PUBLIC,

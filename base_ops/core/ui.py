@@ -26,9 +26,11 @@ def nav_items() -> list[tuple[str, str, str]]:
 
 
 def template_globals() -> dict:
+    from flask_babel import get_locale
+
     from base_ops.accounts.forms import ROLE_LABELS, EmptyForm
 
-    return {"nav_items": nav_items, "role_labels": ROLE_LABELS, "logout_form": EmptyForm,
+    return {"nav_items": nav_items, "role_labels": ROLE_LABELS, "logout_form": EmptyForm, "get_locale": get_locale,
             "may_access": lambda endpoint: may_access(current_user, endpoint)}
 
 

@@ -1,0 +1,210 @@
+"""Shared fixtures: app (migrated schema), per-test rolled-back db, client, login_as, factories.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is
+set (CI sets it). The schema is built by the Alembic migrations, not
+create_all, so every run also proves the migrations work.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pyotp
+import pytest
+from flask_login import FlaskLoginClient
+from sqlalchemy import text
+
+from base_ops import create_app
+from base_ops.config import TestConfig
+from base_ops.core.db import utcnow
+from base_ops.extensions import db as _db
+
+PASSWORD = "Correct-Horse-42"
+
+REGIONS = [
+    ("330000", "浙江省", "province", None),
+    ("330100", "杭州市", "city", "330000"),
+    ("330106", "西湖区", "county", "330100"),
+    ("330110", "余杭区", "county", "330100"),
+    ("330200", "宁波市", "city", "330000"),
+    ("330203", "海曙区", "county", "330200"),
+    ("110000", "北京市", "province", None),
+    ("110100", "北京市", "city", "110000"),
+    ("110105", "朝阳区", "county", "110100"),
+]
+
+
+def _database_url(tmp_root: Path) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_root / 'test.sqlite3'}"
+
+
+def reset_database(app) -> None:
+    """Empty the database and build the schema with the migrations."""
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        engine = _db.engine
+        if engine.dialect.name == "postgresql":
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        else:
+            _db.drop_all()
+            with engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade()
+        _db.session.remove()
+
+
+@pytest.fixture(scope="session")
+def app():
+    tmp_root = Path(tempfile.mkdtemp(prefix="base_ops_test_"))
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=_database_url(tmp_root),
+                     UPLOAD_FOLDER=str(tmp_root / "uploads"))
+    app.test_client_class = FlaskLoginClient
+    reset_database(app)
+    return app
+
+
+@pytest.fixture
+def db(app):
+    """A session whose every commit is a savepoint inside one outer transaction, rolled back after the test."""
+    with app.app_context():
+        connection = _db.engine.connect()
+        outer = connection.begin()
+        session = _db._make_scoped_session(
+            {"bind": connection, "binds": {}, "join_transaction_mode": "create_savepoint"}
+        )
+        saved = _db.session
+        _db.session = session
+        try:
+            yield _db
+        finally:
+            session.remove()
+            _db.session = saved
+            if outer.is_active:
+                outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app, db):
+    return app.test_client()
+
+
+# ---------------------------------------------------------------- factories
+
+class Factory:
+    """Builds objects through the services, so tests see what users would."""
+
+    def __init__(self, db):
+        self.db = db
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def regions(self):
+        from base_ops.org.services import load_regions
+
+        rows = [{"code": c, "name": n, "level": lvl, "parent_code": p} for c, n, lvl, p in REGIONS]
+        load_regions(rows)
+
+    def base(self, region_code="330106", name=None, rooms=(("101", "male", ("A", "B")),)):
+        from base_ops.org import services
+
+        base = services.create_base(None, name=name or f"基地{self._next()}", region_code=region_code,
+                                    address="测试路 1 号")
+        for room_name, sex, labels in rooms:
+            room = services.create_room(None, base, name=room_name, sex=sex)
+            for label in labels:
+                services.create_bed(None, room, label=label, in_service_from=date(2025, 1, 1))
+        return base
+
+    def enterprise(self, region_code="330106", uscc="91330106MA27XK3L01", name=None):
+        from base_ops.enterprises.services import create_enterprise
+
+        return create_enterprise(None, name=name or f"企业{self._next()}", uscc=uscc, region_code=region_code,
+                                 contact_name="王经理", contact_phone="0571-88000000")
+
+    def user(self, role, *, username=None, region_code=None, bases=(), enterprise=None, totp=False,
+             password=PASSWORD):
+        from base_ops.accounts.services import create_user
+
+        defaults_region = "330106" if role == "county_officer" and region_code is None else region_code
+        user = create_user(
+            None, username=username or f"{role}{self._next()}", role=role, password=password,
+            region_code=defaults_region, base_ids=[b.id for b in bases],
+            enterprise_id=enterprise.id if enterprise else None,
+        )
+        if totp:
+            user.totp_secret = pyotp.random_base32()
+            user.totp_enabled = True
+            self.db.session.commit()
+        return user
+
+
+@pytest.fixture
+def factory(db):
+    f = Factory(db)
+    f.regions()
+    return f
+
+
+@pytest.fixture
+def world(factory):
+    """Two counties (X=330106, Y=330110), a base in each, an enterprise, one user per role and scope."""
+
+    class World:
+        pass
+
+    w = World()
+    w.base_a = factory.base("330106", name="基地A", rooms=(("101", "male", ("A", "B")), ("201", "female", ("A",))))
+    w.base_b = factory.base("330110", name="基地B", rooms=(("1", "male", ("1",)),))
+    w.enterprise = factory.enterprise("330106")
+    w.admin = factory.user("admin", username="admin_w", totp=True)
+    w.auditor = factory.user("auditor", username="auditor_w", totp=True)
+    w.officer_x = factory.user("county_officer", username="officer_x", region_code="330106", totp=True)
+    w.officer_y = factory.user("county_officer", username="officer_y", region_code="330110", totp=True)
+    w.manager_a = factory.user("base_manager", username="manager_a", bases=[w.base_a])
+    w.manager_b = factory.user("base_manager", username="manager_b", bases=[w.base_b])
+    w.trainer_a = factory.user("trainer", username="trainer_a", bases=[w.base_a])
+    w.enterprise_user = factory.user("enterprise", username="enterprise_e", enterprise=w.enterprise)
+    return w
+
+
+@pytest.fixture
+def login_as(app, db):
+    """login_as(user) -> a test client with a live, fresh session for that user."""
+
+    def _login(user):
+        client = app.test_client()
+        now = utcnow().timestamp()
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+            session["login_at"] = now
+            session["last_seen"] = now
+            session["auth_at"] = now
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def api_headers(db):
+    """api_headers(user) -> Authorization header with a fresh bearer token."""
+    from base_ops.accounts.services import issue_token
+
+    def _headers(user):
+        token, _expires = issue_token(user, via="test")
+        return {"Authorization": f"Bearer {token}"}
+
+    return _headers
