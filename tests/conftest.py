@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pyotp
 import pytest
-from flask_login import FlaskLoginClient
+from flask.testing import FlaskClient
 from sqlalchemy import text
+from flask_sqlalchemy.session import Session as FlaskSession
 
 from base_ops import create_app
 from base_ops.config import TestConfig
@@ -67,9 +68,25 @@ def app():
     tmp_root = Path(tempfile.mkdtemp(prefix="base_ops_test_"))
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=_database_url(tmp_root),
                      UPLOAD_FOLDER=str(tmp_root / "uploads"))
-    app.test_client_class = FlaskLoginClient
+    app.test_client_class = IsolatedClient
     reset_database(app)
     return app
+
+
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (and so its own `g` and session),
+    as in production, even though the test itself holds an app context open."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+class _ConnectionBoundSession(FlaskSession):
+    """Flask-SQLAlchemy's session picks the engine itself; this one keeps to the test's connection."""
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
 
 
 @pytest.fixture
@@ -79,7 +96,7 @@ def db(app):
         connection = _db.engine.connect()
         outer = connection.begin()
         session = _db._make_scoped_session(
-            {"bind": connection, "binds": {}, "join_transaction_mode": "create_savepoint"}
+            {"class_": _ConnectionBoundSession, "bind": connection, "join_transaction_mode": "create_savepoint"}
         )
         saved = _db.session
         _db.session = session
@@ -186,6 +203,7 @@ def login_as(app, db):
 
     def _login(user):
         client = app.test_client()
+        db.session.refresh(user)  # the session version may have moved on (logout, password change)
         now = utcnow().timestamp()
         with client.session_transaction() as session:
             session["_user_id"] = user.get_id()

@@ -1,5 +1,6 @@
 """POST /api/v1/auth/tokens: a bearer token for username, password and (where required) a TOTP code."""
 
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from base_ops.accounts import services
@@ -17,9 +18,9 @@ def create_token(body):
     user = services.authenticate(body["username"], body["password"])
     if services.requires_second_factor(user):
         if not user.totp_enabled:
-            raise services.OtpRequired("Enrol two-step sign-in on the web first, then send its code as otp.")
+            raise services.OtpRequired(_("Enrol two-step sign-in on the web first, then send its code as otp."))
         if not body.get("otp") or not services.verify_otp(user, body["otp"]):
-            raise services.OtpRequired("A valid otp code is required for this account.")
+            raise services.OtpRequired(_("A valid otp code is required for this account."))
     services.complete_login(user, "api")
     token, expires_at = services.issue_token(user, via="api")
     return {"token": token, "expires_at": expires_at}

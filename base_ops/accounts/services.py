@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import pyotp
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from base_ops.accounts.models import ApiToken, Role, User
@@ -22,7 +23,10 @@ from base_ops.core.db import utcnow
 from base_ops.core.errors import AuthenticationFailed, NotFound, PermissionDenied, ValidationFailed
 from base_ops.extensions import db
 
-GENERIC_LOGIN_ERROR = "Wrong user name or password."
+
+def _generic_login_error() -> str:
+    """The same message whether or not the user exists (security.md)."""
+    return _("Wrong user name or password.")
 
 
 class AccountLocked(PermissionDenied):
@@ -48,15 +52,15 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> U
     if user is None:
         audit.record(None, "login_failed", result="failure", username=username[:64], reason="unknown_user")
         db.session.commit()
-        raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
+        raise AuthenticationFailed(_generic_login_error())
     if user.is_locked(now):
         audit.record(user, "login_refused_locked", user, result="denied")
         db.session.commit()
-        raise AccountLocked("This account is locked after repeated failures. Try again later.")
+        raise AccountLocked(_("This account is locked after repeated failures. Try again later."))
     if not user.is_enabled or not verify_password(user.password_hash, password):
         register_failure(user, now, reason="disabled" if not user.is_enabled else "bad_password")
         db.session.commit()
-        raise AuthenticationFailed(GENERIC_LOGIN_ERROR)
+        raise AuthenticationFailed(_generic_login_error())
     return user
 
 
@@ -128,7 +132,7 @@ def totp_uri(user: User, secret: str) -> str:
 def enrol_totp(user: User, secret: str, code: str, now: datetime | None = None) -> None:
     """Turn on the second factor once the user proves the app shows the right code."""
     if not verify_otp(user, code, now, secret=secret):
-        raise ValidationFailed.on("code", "does not match the code shown by the authenticator app")
+        raise ValidationFailed.on("code", _("does not match the code shown by the authenticator app"))
     user.totp_secret = secret
     user.totp_enabled = True
     audit.record(user, "totp_enrolled", user)
@@ -156,9 +160,9 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     if not verify_password(user.password_hash, current_password):
         audit.record(user, "password_change_failed", user, result="failure")
         db.session.commit()
-        raise ValidationFailed.on("current_password", "is not correct")
+        raise ValidationFailed.on("current_password", _("is not correct"))
     if verify_password(user.password_hash, new_password):
-        raise ValidationFailed.on("new_password", "must differ from the current password")
+        raise ValidationFailed.on("new_password", _("must differ from the current password"))
     _check_policy(new_password, user.username)
     _set_password(user, new_password)
     audit.record(user, "password_changed", user)
@@ -200,29 +204,29 @@ def _resolve_scope(role: Role, region_code: str | None, base_ids: list[int], ent
     bases: list = []
     if role == Role.COUNTY_OFFICER:
         if not region_code:
-            fields["region_code"] = ["is required for a county officer"]
+            fields["region_code"] = [_("is required for a county officer")]
         elif db.session.get(Region, region_code) is None:
-            fields["region_code"] = [f"no region with code {region_code}"]
+            fields["region_code"] = [_("no region with code %(code)s", code=region_code)]
     elif region_code:
-        fields["region_code"] = ["only county officers have a region"]
+        fields["region_code"] = [_("only county officers have a region")]
     if role in (Role.BASE_MANAGER, Role.TRAINER):
         bases = list(db.session.execute(select(Base).where(Base.id.in_(base_ids))).scalars())
         missing = sorted(set(base_ids) - {b.id for b in bases})
         if missing:
-            fields["base_ids"] = [f"no base with id {', '.join(map(str, missing))}"]
+            fields["base_ids"] = [_("no base with id %(ids)s", ids=", ".join(map(str, missing)))]
         elif not bases:
-            fields["base_ids"] = ["at least one base is required"]
+            fields["base_ids"] = [_("at least one base is required")]
         elif role == Role.TRAINER and len(bases) != 1:
-            fields["base_ids"] = ["a trainer works at exactly one base"]
+            fields["base_ids"] = [_("a trainer works at exactly one base")]
     elif base_ids:
-        fields["base_ids"] = ["only base managers and trainers have bases"]
+        fields["base_ids"] = [_("only base managers and trainers have bases")]
     if role == Role.ENTERPRISE:
         if enterprise_id is None:
-            fields["enterprise_id"] = ["is required for an enterprise user"]
+            fields["enterprise_id"] = [_("is required for an enterprise user")]
         elif db.session.get(Enterprise, enterprise_id) is None:
-            fields["enterprise_id"] = [f"no enterprise with id {enterprise_id}"]
+            fields["enterprise_id"] = [_("no enterprise with id %(id)s", id=enterprise_id)]
     elif enterprise_id is not None:
-        fields["enterprise_id"] = ["only enterprise users have an enterprise"]
+        fields["enterprise_id"] = [_("only enterprise users have an enterprise")]
     if fields:
         raise ValidationFailed("; ".join(f"{k}: {v[0]}" for k, v in fields.items()), fields=fields)
     return bases
@@ -244,12 +248,13 @@ def create_user(
     try:
         role = Role(role)
     except ValueError:
-        raise ValidationFailed.on("role", f"must be one of {', '.join(r.value for r in Role)}") from None
+        roles = ", ".join(r.value for r in Role)
+        raise ValidationFailed.on("role", _("must be one of %(roles)s", roles=roles)) from None
     username = (username or "").strip()
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
-        raise ValidationFailed.on("username", "use 1-64 letters, digits, '.', '-' or '_'")
+        raise ValidationFailed.on("username", _("use 1-64 letters, digits, '.', '-' or '_'"))
     if db.session.execute(select(User.id).where(User.username == username)).first():
-        raise ValidationFailed.on("username", "is already taken", code="user_exists")
+        raise ValidationFailed.on("username", _("is already taken"), code="user_exists")
     if not seeded_password:
         _check_policy(password, username, field="password")
     bases = _resolve_scope(role, region_code, base_ids or [], enterprise_id)
@@ -285,7 +290,7 @@ def update_user(
     """Change role, scope or status; a role or scope change ends the user's sessions."""
     role = Role(role)
     if user.id == actor.id and (role != user.role or not is_enabled):
-        raise ValidationFailed.on("role", "you cannot change your own role or disable yourself")
+        raise ValidationFailed.on("role", _("you cannot change your own role or disable yourself"))
     bases = _resolve_scope(role, region_code, base_ids, enterprise_id)
     changed_access = (
         role != user.role
@@ -315,7 +320,7 @@ def update_user(
 def get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(_("No such user."))
     return user
 
 

@@ -3,7 +3,7 @@
 from datetime import date
 
 from flask import Blueprint, render_template, request
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from base_ops.audit_log import queries
 from base_ops.core.audit import AuditEvent
@@ -26,7 +26,7 @@ def list_events():
     filters = {name: (request.args.get(name) or "").strip() or None for name in FILTERS}
     stmt = queries.search(**filters, from_on=_date_arg("from"), to_on=_date_arg("to"))
     page = db.paginate(stmt.order_by(AuditEvent.seq.desc()), per_page=50, error_out=False)
-    actions = db.session.execute(select(distinct(AuditEvent.action)).order_by(AuditEvent.action)).scalars().all()
+    actions = db.session.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).scalars().all()
     return render_template("audit/list.html", page=page, filters=filters, actions=actions,
                            from_on=request.args.get("from", ""), to_on=request.args.get("to", ""),
                            query_args={k: v for k, v in request.args.items() if k != "page"})

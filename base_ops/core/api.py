@@ -7,6 +7,7 @@ import binascii
 
 import marshmallow as ma
 from flask import current_app, request
+from flask_babel import gettext as _
 from flask_smorest import Api
 from sqlalchemy import Select
 
@@ -79,7 +80,7 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise ValidationFailed.on("cursor", "is not a cursor this API returned") from exc
+        raise ValidationFailed.on("cursor", _("is not a cursor this API returned")) from exc
 
 
 def paginate(session, stmt: Select, id_column, limit: int | None, cursor: str | None) -> dict:
@@ -89,7 +90,7 @@ def paginate(session, stmt: Select, id_column, limit: int | None, cursor: str | 
     if limit is None:
         limit = default
     if limit > maximum:
-        raise ValidationFailed.on("limit", f"must be at most {maximum}")
+        raise ValidationFailed.on("limit", _("must be at most %(max)s", max=maximum))
     if cursor:
         stmt = stmt.where(id_column > decode_cursor(cursor))
     rows = session.execute(stmt.order_by(id_column).limit(limit + 1)).scalars().all()

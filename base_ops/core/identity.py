@@ -7,6 +7,7 @@ is exactly what was checked (security.md "Input and output").
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric, uscc
 
@@ -16,9 +17,9 @@ from base_ops.core.errors import ValidationFailed
 def _ascii_only(value: str, field: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise ValidationFailed.on(field, "is required")
+        raise ValidationFailed.on(field, _("is required"))
     if not value.isascii():
-        raise ValidationFailed.on(field, "contains full-width or non-ASCII characters; type half-width digits")
+        raise ValidationFailed.on(field, _("contains full-width or non-ASCII characters; type half-width digits"))
     return value
 
 
@@ -26,27 +27,27 @@ def validate_id_number(value: str, field: str = "id_number") -> str:
     """An 18-character ID number, upper-case X; refuses wrong length, check digit or date."""
     value = _ascii_only(value, field).upper()
     if len(value) != 18:
-        raise ValidationFailed.on(field, "must be 18 characters")
+        raise ValidationFailed.on(field, _("must be 18 characters"))
     try:
         return ric.validate(value)
     except stdnum_errors.InvalidChecksum:
-        raise ValidationFailed.on(field, "check character is wrong") from None
+        raise ValidationFailed.on(field, _("check character is wrong")) from None
     except stdnum_errors.InvalidComponent:
-        raise ValidationFailed.on(field, "birth date or region in the number is impossible") from None
+        raise ValidationFailed.on(field, _("birth date or region in the number is impossible")) from None
     except stdnum_errors.ValidationError:
-        raise ValidationFailed.on(field, "is not a valid ID number") from None
+        raise ValidationFailed.on(field, _("is not a valid ID number")) from None
 
 
 def validate_uscc(value: str, field: str = "uscc") -> str:
     value = _ascii_only(value, field).upper()
     if len(value) != 18:
-        raise ValidationFailed.on(field, "must be 18 characters")
+        raise ValidationFailed.on(field, _("must be 18 characters"))
     try:
         return uscc.validate(value)
     except stdnum_errors.InvalidChecksum:
-        raise ValidationFailed.on(field, "check character is wrong") from None
+        raise ValidationFailed.on(field, _("check character is wrong")) from None
     except stdnum_errors.ValidationError:
-        raise ValidationFailed.on(field, "is not a valid unified social credit code") from None
+        raise ValidationFailed.on(field, _("is not a valid unified social credit code")) from None
 
 
 def mask_id_number(value: str | None) -> str:

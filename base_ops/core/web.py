@@ -102,7 +102,7 @@ def enforce_access():
         return None
     if not current_user.is_authenticated:
         if is_api_request():
-            return jsonify(error_body("unauthenticated", "Authentication required: send a bearer token.")), 401
+            return jsonify(error_body("unauthenticated", _("Authentication required: send a bearer token."))), 401
         return redirect(url_for("accounts.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
     if rule == ANY_USER or (rule is not None and current_user.role in rule):
         return None
@@ -147,7 +147,7 @@ def handle_http_exception(error: HTTPException):
             for field, problems in location_errors.items():
                 fields[field] = _flatten(problems)
         names = ", ".join(sorted(fields))
-        return _error_response(422, f"Invalid input: {names}", "validation_error", fields)
+        return _error_response(422, _("Invalid input: %(fields)s", fields=names), "validation_error", fields)
     messages = {
         400: _("The request could not be understood."),
         404: _("This page does not exist, or it is outside your scope."),

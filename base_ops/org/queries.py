@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select
 
 from base_ops.core.errors import NotFound
@@ -20,7 +21,7 @@ def get_base(actor, base_id: int) -> Base:
     """The base if it exists and is in the actor's scope; 404 otherwise (no leak)."""
     base = db.session.execute(bases_in_scope(actor).where(Base.id == base_id)).scalar_one_or_none()
     if base is None:
-        raise NotFound("No such base.")
+        raise NotFound(_("No such base."))
     return base
 
 
@@ -29,7 +30,7 @@ def get_room(actor, room_id: int) -> Room:
         select(Room).join(Base).where(Room.id == room_id, base_ids_filter(actor, Base.id))
     ).scalar_one_or_none()
     if room is None:
-        raise NotFound("No such room.")
+        raise NotFound(_("No such room."))
     return room
 
 
@@ -38,7 +39,7 @@ def get_bed(actor, bed_id: int) -> Bed:
         select(Bed).join(Room).where(Bed.id == bed_id, base_ids_filter(actor, Room.base_id))
     ).scalar_one_or_none()
     if bed is None:
-        raise NotFound("No such bed.")
+        raise NotFound(_("No such bed."))
     return bed
 
 

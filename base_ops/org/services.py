@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from base_ops.core import audit
@@ -16,7 +17,7 @@ from base_ops.org.models import Base, Bed, BedServicePeriod, DibaoStandard, Regi
 def _region(code: str | None, field: str = "region_code") -> Region:
     region = db.session.get(Region, code) if code else None
     if region is None:
-        raise ValidationFailed.on(field, f"no region with code {code!r}")
+        raise ValidationFailed.on(field, _("no region with code %(code)r", code=code))
     return region
 
 
@@ -24,19 +25,19 @@ def _money(value, field: str, positive: bool = False) -> Decimal:
     try:
         amount = Decimal(str(value)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
-        raise ValidationFailed.on(field, "must be an amount in yuan, e.g. 30.00") from None
+        raise ValidationFailed.on(field, _("must be an amount in yuan, e.g. 30.00")) from None
     if amount < 0 or (positive and amount == 0) or amount >= Decimal("100000000"):
-        raise ValidationFailed.on(field, "must be a positive amount" if positive else "must not be negative")
+        raise ValidationFailed.on(field, _("must be a positive amount") if positive else _("must not be negative"))
     return amount
 
 
 def _check_base_fields(name: str, region: Region, max_stay_days: int) -> None:
     if not name.strip():
-        raise ValidationFailed.on("name", "is required")
+        raise ValidationFailed.on("name", _("is required"))
     if region.level != RegionLevel.COUNTY:
-        raise ValidationFailed.on("region_code", "a base lies in a county-level region")
+        raise ValidationFailed.on("region_code", _("a base lies in a county-level region"))
     if not 1 <= max_stay_days <= 3650:
-        raise ValidationFailed.on("max_stay_days", "must be between 1 and 3650")
+        raise ValidationFailed.on("max_stay_days", _("must be between %(low)s and %(high)s", low=1, high=3650))
 
 
 def create_base(actor, *, name: str, region_code: str, address: str, max_stay_days: int | None = None,
@@ -45,7 +46,8 @@ def create_base(actor, *, name: str, region_code: str, address: str, max_stay_da
     max_stay_days = 180 if max_stay_days is None else max_stay_days
     _check_base_fields(name, region, max_stay_days)
     if db.session.execute(select(Base.id).where(Base.name == name.strip())).first():
-        raise Conflict("A base with this name exists.", fields={"name": ["is already used"]}, code="base_exists")
+        raise Conflict(_("A base with this name exists."), fields={"name": [_("is already used")]},
+                       code="base_exists")
     base = Base(name=name.strip(), region_code=region.code, address=(address or "").strip(),
                 max_stay_days=max_stay_days,
                 meal_standard=_money("30.00" if meal_standard is None else meal_standard, "meal_standard"))
@@ -61,7 +63,8 @@ def update_base(actor, base: Base, *, name: str, region_code: str, address: str,
     _check_base_fields(name, region, max_stay_days)
     clash = db.session.execute(select(Base.id).where(Base.name == name.strip(), Base.id != base.id)).first()
     if clash:
-        raise Conflict("A base with this name exists.", fields={"name": ["is already used"]}, code="base_exists")
+        raise Conflict(_("A base with this name exists."), fields={"name": [_("is already used")]},
+                       code="base_exists")
     base.name = name.strip()
     base.region_code = region.code
     base.address = (address or "").strip()
@@ -77,13 +80,13 @@ def update_base(actor, base: Base, *, name: str, region_code: str, address: str,
 def create_room(actor, base: Base, *, name: str, sex: str) -> Room:
     name = (name or "").strip()
     if not name or len(name) > 50:
-        raise ValidationFailed.on("name", "is required (at most 50 characters)")
+        raise ValidationFailed.on("name", _("is required (at most %(max)s characters)", max=50))
     try:
         sex_value = Sex(sex)
     except ValueError:
-        raise ValidationFailed.on("sex", "must be male or female") from None
+        raise ValidationFailed.on("sex", _("must be male or female")) from None
     if db.session.execute(select(Room.id).where(Room.base_id == base.id, Room.name == name)).first():
-        raise Conflict("This base already has a room with that name.", fields={"name": ["is already used"]},
+        raise Conflict(_("This base already has a room with that name."), fields={"name": [_("is already used")]},
                        code="room_exists")
     room = Room(base_id=base.id, name=name, sex=sex_value)
     db.session.add(room)
@@ -96,9 +99,9 @@ def create_bed(actor, room: Room, *, label: str, in_service_from: date) -> Bed:
     """A new bed, in service from the given night (default today)."""
     label = (label or "").strip()
     if not label or len(label) > 20:
-        raise ValidationFailed.on("label", "is required (at most 20 characters)")
+        raise ValidationFailed.on("label", _("is required (at most %(max)s characters)", max=20))
     if db.session.execute(select(Bed.id).where(Bed.room_id == room.id, Bed.label == label)).first():
-        raise Conflict("This room already has a bed with that label.", fields={"label": ["is already used"]},
+        raise Conflict(_("This room already has a bed with that label."), fields={"label": [_("is already used")]},
                        code="bed_exists")
     bed = Bed(room_id=room.id, label=label)
     bed.service_periods.append(BedServicePeriod(start_on=in_service_from))
@@ -120,11 +123,12 @@ def set_bed_service(actor, bed: Bed, *, in_service: bool, from_on: date) -> Bed:
     latest_end = max((p.end_on for p in periods if p.end_on), default=None)
     latest_change = max(d for d in (latest_start, latest_end) if d) if periods else None
     if latest_change and from_on < latest_change:
-        raise ValidationFailed.on("from", f"must not be before the last recorded change ({latest_change.isoformat()})")
+        problem = _("must not be before the last recorded change (%(date)s)", date=latest_change.isoformat())
+        raise ValidationFailed.on("from", problem)
     open_period = next((p for p in periods if p.end_on is None), None)
     if in_service:
         if open_period is not None:
-            raise Conflict("The bed is already in service.", code="bed_in_service")
+            raise Conflict(_("The bed is already in service."), code="bed_in_service")
         if latest_end == from_on:
             closed = next(p for p in periods if p.end_on == from_on)
             closed.end_on = None  # back in service the night it left: one continuous period
@@ -132,7 +136,7 @@ def set_bed_service(actor, bed: Bed, *, in_service: bool, from_on: date) -> Bed:
             bed.service_periods.append(BedServicePeriod(start_on=from_on))
     else:
         if open_period is None:
-            raise Conflict("The bed is already out of service.", code="bed_out_of_service")
+            raise Conflict(_("The bed is already out of service."), code="bed_out_of_service")
         _refuse_if_occupied(bed, from_on)
         if open_period.start_on == from_on:
             db.session.delete(open_period)
@@ -152,7 +156,7 @@ def _refuse_if_occupied(bed: Bed, from_on: date) -> None:
     """
     for check in OCCUPANCY_CHECKS:
         if check(bed.id, from_on):
-            raise Conflict("The bed is occupied from that night on.", code="bed_occupied")
+            raise Conflict(_("The bed is occupied from that night on."), code="bed_occupied")
 
 
 # Functions (bed_id, from_on) -> bool registered by modules that occupy beds.
@@ -163,7 +167,7 @@ def put_dibao(actor, *, region_code: str, year: int, monthly) -> tuple[DibaoStan
     """Set a region's monthly dibao standard for a year; returns (row, created)."""
     region = _region(region_code)
     if not 2000 <= year <= 2100:
-        raise ValidationFailed.on("year", "must be between 2000 and 2100")
+        raise ValidationFailed.on("year", _("must be between %(low)s and %(high)s", low=2000, high=2100))
     amount = _money(monthly, "monthly", positive=True)
     row = db.session.execute(
         select(DibaoStandard).where(DibaoStandard.region_code == region.code, DibaoStandard.year == year)
@@ -189,7 +193,7 @@ def load_regions(rows: list[dict]) -> int:
     for row in sorted(rows, key=lambda r: (order[r["level"]], r["code"])):
         code = row["code"]
         if len(code) != 6 or not code.isdigit():
-            raise ValidationFailed.on("code", f"{code!r} is not a six-digit GB/T 2260 code")
+            raise ValidationFailed.on("code", _("%(code)r is not a six-digit GB/T 2260 code", code=code))
         region = existing.get(code)
         if region is None:
             region = Region(code=code)
@@ -206,6 +210,6 @@ def load_regions(rows: list[dict]) -> int:
 def get_region(code: str) -> Region:
     region = db.session.get(Region, code)
     if region is None:
-        raise NotFound("No such region.")
+        raise NotFound(_("No such region."))
     return region
 
