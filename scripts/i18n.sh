@@ -2,12 +2,12 @@
 # Translation catalogues for Flask-Babel (base_ops/translations/).
 #
 #   scripts/i18n.sh extract   msgids from base_ops/**.py and templates/** -> messages.pot
-#   scripts/i18n.sh update    merge messages.pot into zh_CN/LC_MESSAGES/messages.po
+#   scripts/i18n.sh update    merge messages.pot into zh_Hans_CN/LC_MESSAGES/messages.po (Simplified Chinese)
 #   scripts/i18n.sh compile   .po -> .mo, which the app reads (the Makefile runs this first)
 #   scripts/i18n.sh all       extract, update, compile
 #
-# Source strings (msgids) are English; zh_CN is the default UI language and the
-# only catalogue (English needs none). *.mo files are not committed.
+# Source strings (msgids) are English; Simplified Chinese (zh_CN) is the default UI
+# language and the only catalogue (English needs none). *.mo files are not committed.
 # Needs only the project venv: .venv/bin/pybabel, else pybabel on PATH, or PYBABEL=...
 set -euo pipefail
 
@@ -15,8 +15,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 TRANSLATIONS="base_ops/translations"
-POT="$TRANSLATIONS/messages.pot"
-LOCALES=(zh_CN)
+# I18N_POT: extract elsewhere (tests/core/test_i18n.py extracts into a temp file).
+POT="${I18N_POT:-$TRANSLATIONS/messages.pot}"
+# Catalogue directories are named as Babel names the locale, not as the app
+# spells it: Flask-Babel parses "zh_CN" (BABEL_DEFAULT_LOCALE, the language
+# switch) into Locale zh_Hans_CN and looks for zh_Hans_CN/ (then zh/), never
+# zh_CN/. A zh_CN/ directory would silently leave the UI in English.
+LOCALES=(zh_Hans_CN)
 WIDTH=120
 
 if [[ -z "${PYBABEL:-}" ]]; then

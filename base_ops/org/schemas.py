@@ -21,8 +21,9 @@ class BaseCreateSchema(StrictSchema):
     region_code = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^\d{6}$"))
     address = ma.fields.String(required=True, validate=ma.validate.Length(max=200))
     max_stay_days = ma.fields.Integer(load_default=None, validate=ma.validate.Range(min=1, max=3650))
-    meal_standard = ma.fields.Decimal(load_default=None, places=2, as_string=True,
-                                      validate=ma.validate.Range(min=0))
+    # Range is checked by the service (clear field error); a Range validator here
+    # would put a non-numeric minimum into the OpenAPI document.
+    meal_standard = ma.fields.Decimal(load_default=None, places=2, as_string=True)
 
 
 class BaseSchema(ma.Schema):
@@ -92,8 +93,7 @@ class BedNightQuerySchema(StrictSchema):
 
 
 class DibaoPutSchema(StrictSchema):
-    monthly = ma.fields.Decimal(required=True, places=2, as_string=True,
-                                validate=ma.validate.Range(min=0, min_inclusive=False))
+    monthly = ma.fields.Decimal(required=True, places=2, as_string=True)
 
 
 class DibaoSchema(ma.Schema):

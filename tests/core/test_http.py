@@ -1,0 +1,79 @@
+"""Security headers, caching, error pages, escaping (security.md "Input and output")."""
+
+from __future__ import annotations
+
+XSS = '"><img src=x onerror=alert(1)>'
+
+
+def test_security_headers_on_every_response(world, client, login_as):
+    for response in (client.get("/login"), login_as(world.manager_a).get("/bases"), client.get("/api/v1/openapi.json")):
+        headers = response.headers
+        assert "default-src 'self'" in headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"]
+
+
+def test_personal_pages_are_not_cached(world, login_as):
+    response = login_as(world.manager_a).get(f"/bases/{world.base_a.id}")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_hsts_in_production_only(app, client):
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+def test_error_pages_are_friendly(world, login_as, client):
+    manager = login_as(world.manager_a)
+    missing = manager.get("/no/such/page")
+    assert missing.status_code == 404
+    assert "<html" in missing.get_data(as_text=True)
+    api_missing = client.get("/api/v1/nothing")
+    assert api_missing.status_code == 404
+    assert api_missing.json["error"]["code"] == "not_found"
+
+
+def test_names_are_escaped(factory, world, login_as):
+    base = factory.base("330106", name=XSS)
+    body = login_as(world.manager_a if False else world.admin).get("/bases").get_data(as_text=True)
+    assert XSS not in body
+    assert "&#34;&gt;&lt;img" in body or "&quot;&gt;&lt;img" in body
+    detail = login_as(world.admin).get(f"/bases/{base.id}").get_data(as_text=True)
+    assert "<img src=x" not in detail
+
+
+def test_sql_injection_in_filters_has_no_effect(world, login_as):
+    client = login_as(world.auditor)
+    response = client.get("/audit?username=' OR '1'='1&action=x' OR 1=1 --")
+    assert response.status_code == 200
+    assert "No events match" in response.get_data(as_text=True) or "没有" in response.get_data(as_text=True)
+
+
+def test_csrf_is_enforced_on_forms(app, world, db):
+    from base_ops.core.db import utcnow
+
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        client = app.test_client()
+        db.session.refresh(world.admin)
+        now = utcnow().timestamp()
+        with client.session_transaction() as session:
+            session.update({"_user_id": world.admin.get_id(), "login_at": now, "last_seen": now, "auth_at": now})
+        response = client.post("/admin/reference/dibao", data={"region_code": "330106", "year": 2026, "monthly": "1"})
+        assert response.status_code == 400
+        # The API uses bearer tokens and is exempt.
+        from base_ops.accounts.services import issue_token
+
+        token, _ = issue_token(world.admin, via="test")
+        api = client.put("/api/v1/reference/dibao/330106/2026", json={"monthly": "1.00"},
+                         headers={"Authorization": f"Bearer {token}"})
+        assert api.status_code == 200
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_get_never_changes_state(app, world, login_as):
+    client = login_as(world.manager_a)
+    assert client.get("/logout").status_code == 405
+    assert client.get("/").status_code == 200
