@@ -33,9 +33,8 @@ if [[ -z "${PYBABEL:-}" ]]; then
 fi
 
 extract() {
-    local tmp
     tmp="$(mktemp)"
-    trap 'rm -f "$tmp"' RETURN
+    trap 'rm -f "$tmp"' EXIT
     # --ignore-dirs replaces Babel's default, which skips every directory whose
     # name starts with "_" (that would lose templates/_macros/).
     "$PYBABEL" --quiet extract \

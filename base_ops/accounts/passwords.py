@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask import current_app
+from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from base_ops.config import PROJECT_ROOT
@@ -43,12 +44,12 @@ def password_problems(password: str, username: str | None = None) -> list[str]:
     problems = []
     minimum = cfg["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
-        problems.append(f"must be at least {minimum} characters long")
+        problems.append(_("must be at least %(minimum)d characters long", minimum=minimum))
     lowered = password.lower()
     if lowered in _common_passwords() or _is_trivial(password):
-        problems.append("is too common or too easy to guess")
+        problems.append(_("is too common or too easy to guess"))
     if username and username.lower() in lowered:
-        problems.append("must not contain the user name")
+        problems.append(_("must not contain the user name"))
     if cfg["PASSWORD_REQUIRE_COMPLEXITY"]:
         classes = sum(
             [
@@ -59,5 +60,5 @@ def password_problems(password: str, username: str | None = None) -> list[str]:
             ]
         )
         if classes < 3:
-            problems.append("must mix at least three of: lower case, upper case, digits, symbols")
+            problems.append(_("must mix at least three of: lower case, upper case, digits, symbols"))
     return problems

@@ -1,5 +1,6 @@
 """The Reference part of api.md: regions, bases, rooms, beds, dibao standards."""
 
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 
@@ -107,5 +108,5 @@ def put_dibao(body, region_code, year):
 def get_dibao(region_code, year):
     row = queries.dibao_for(region_code, year)
     if row is None:
-        raise NotFound("No dibao standard for this region and year.")
+        raise NotFound(_("No dibao standard for this region and year."))
     return row

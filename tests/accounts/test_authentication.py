@@ -55,9 +55,11 @@ def test_production_hash_is_scrypt(app):
     ("xmanager_zz-long", "user name"),
 ])
 def test_password_policy_refuses(factory, password, problem):
+    from flask_babel import force_locale
+
     from base_ops.core.errors import ValidationFailed
 
-    with pytest.raises(ValidationFailed) as caught:
+    with force_locale("en"), pytest.raises(ValidationFailed) as caught:
         services.create_user(None, username="manager_zz", role="admin", password=password)
     assert "password" in caught.value.fields
     assert any(problem in p for p in caught.value.fields["password"])
