@@ -91,20 +91,20 @@ class Config:
     HSTS = False
 
     @classmethod
-    def check(cls, app) -> None:  # noqa: ARG003 - hook overridden by ProductionConfig
+    def check(cls, app) -> None:
         """Development and tests accept any settings."""
 
 
 class TestConfig(Config):
     ENV_NAME = "testing"
     TESTING = True
-    SECRET_KEY = "test-secret-key-not-for-production-0123456789"
+    SECRET_KEY = "test-secret-key-not-for-production-0123456789"  # noqa: S105 - tests only
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL") or "sqlite://"
     WTF_CSRF_ENABLED = False
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
     # Tests use a cheap hash; the algorithm is the same family as production.
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - not a password
 
 
 class ProductionConfig(Config):

@@ -15,8 +15,8 @@ from pathlib import Path
 import pyotp
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
 from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import text
 
 from base_ops import create_app
 from base_ops.config import TestConfig

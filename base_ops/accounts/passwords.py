@@ -4,6 +4,7 @@ complexity and maximum age configurable)."""
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import pairwise
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -34,7 +35,7 @@ def _is_trivial(password: str) -> bool:
     """One repeated character, or a run of consecutive characters (1234567890, abcdefghij)."""
     if len(set(password)) == 1:
         return True
-    steps = {ord(b) - ord(a) for a, b in zip(password, password[1:], strict=False)}
+    steps = {ord(b) - ord(a) for a, b in pairwise(password)}
     return steps in ({1}, {-1})
 
 

@@ -91,7 +91,7 @@ class AuditChainHead(db.Model):
 
 @event.listens_for(AuditEvent, "before_update")
 @event.listens_for(AuditEvent, "before_delete")
-def _refuse_change(mapper, connection, target):  # noqa: ARG001
+def _refuse_change(mapper, connection, target):
     raise RuntimeError("audit events are append-only")
 
 
@@ -186,7 +186,8 @@ def verify(batch_size: int = 5000) -> VerifyResult:
     expected_prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
-    rows = db.session.execute(select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)).scalars()
+    stmt = select(AuditEvent).order_by(AuditEvent.seq).execution_options(yield_per=batch_size)
+    rows = db.session.execute(stmt).scalars()
     for row in rows:
         if row.seq != expected_seq:
             return VerifyResult(False, checked, expected_seq, f"row seq {expected_seq} is missing")

@@ -37,7 +37,7 @@ class UTCDateTime(TypeDecorator):
                 value = value.replace(tzinfo=None)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value, dialect):  # noqa: ARG002
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
@@ -55,7 +55,7 @@ class TimestampMixin:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
+def _sqlite_pragmas(dbapi_connection, connection_record):
     """SQLite: enforce foreign keys, wait for locks, let SQLAlchemy own transactions.
 
     pysqlite's own transaction handling breaks SAVEPOINT (used by the per-test

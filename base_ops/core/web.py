@@ -103,7 +103,8 @@ def enforce_access():
     if not current_user.is_authenticated:
         if is_api_request():
             return jsonify(error_body("unauthenticated", _("Authentication required: send a bearer token."))), 401
-        return redirect(url_for("accounts.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+        next_url = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("accounts.login", next=next_url))
     if rule == ANY_USER or (rule is not None and current_user.role in rule):
         return None
     if rule is None:

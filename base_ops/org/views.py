@@ -37,7 +37,8 @@ def base_detail(base_id: int):
     beds = queries.beds_of_base(base, night)
     rooms: dict[int, dict] = {}
     for bed in beds:
-        rooms.setdefault(bed["room"]["id"], {"name": bed["room"]["name"], "sex": bed["sex"], "beds": []})["beds"].append(bed)
+        room = rooms.setdefault(bed["room"]["id"], {"name": bed["room"]["name"], "sex": bed["sex"], "beds": []})
+        room["beds"].append(bed)
     for room in base.rooms:  # rooms without beds yet
         rooms.setdefault(room.id, {"name": room.name, "sex": room.sex, "beds": []})
     return render_template("org/base_detail.html", base=base, rooms=rooms, night=night, beds_total=len(beds),

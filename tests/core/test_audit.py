@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 from sqlalchemy import select, text, update
 
@@ -24,7 +26,7 @@ def test_chain_verifies_and_links_rows(factory, db):
     assert result.ok, result.reason
     rows = _events(db)
     assert len(rows) >= 3
-    assert all(later.prev_hash == earlier.hash for earlier, later in zip(rows, rows[1:], strict=False))
+    assert all(later.prev_hash == earlier.hash for earlier, later in pairwise(rows))
 
 
 def test_edited_row_is_detected_and_named(factory, db):
@@ -99,9 +101,9 @@ def test_change_rolls_back_when_audit_cannot_be_written(factory, db, monkeypatch
 
 def test_details_never_carry_secrets_or_full_id_numbers(db):
     with pytest.raises(ValueError, match="password"):
-        audit.record(None, "x", password="secret")  # noqa: S106
+        audit.record(None, "x", password="secret")
     with pytest.raises(ValueError):
-        audit.record(None, "x", token="abc")  # noqa: S106
+        audit.record(None, "x", token="abc")
     row = audit.record(None, "note", note="person 11010519491231002X arrived")
     assert "11010519491231002X" not in row.details
     assert "110105********002X" in row.details
