@@ -43,6 +43,7 @@ class User(TimestampMixin, UserMixin, db.Model):
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"))
     bases = relationship("Base", secondary=user_bases, lazy="selectin", order_by="Base.id")
+    enterprise = relationship("Enterprise", lazy="joined")
 
     password_hash: Mapped[str] = mapped_column(String(255))
     password_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
