@@ -194,7 +194,55 @@ def world(factory):
     w.manager_b = factory.user("base_manager", username="manager_b", bases=[w.base_b])
     w.trainer_a = factory.user("trainer", username="trainer_a", bases=[w.base_a])
     w.enterprise_user = factory.user("enterprise", username="enterprise_e", enterprise=w.enterprise)
+    _people(factory.db, w)
     return w
+
+
+# Valid ID numbers (check characters computed with stdnum.cn.ric).
+ID_A = "330106198503121234"  # male, born 1985-03-12
+ID_B = "330110199007084569"  # female, born 1990-07-08
+ID_OLD = "110105194912310022"  # female, born 1949-12-31
+ID_MINOR = "330106201201011112"  # male, born 2012-01-01
+
+
+def _people(db, w):
+    """A resident with an open stay and a bed in each base, a notice in county X.
+
+    Built straight from the models (not the services) so every module's tests,
+    and the route sweep, have objects to point at whatever the services do.
+    """
+    from base_ops.beds.models import BedAssignment
+    from base_ops.intake.models import Leave, ReleaseNotice, Stay
+    from base_ops.residents.models import CaseNote, Resident
+
+    def person(id_number, name, sex, birth, base, hukou):
+        return Resident(id_number=id_number, name=name, sex=sex, birth_on=birth, hukou_region_code=hukou,
+                        subject_type="released", released_on=date(2026, 9, 1), prison_name="浙江省第一监狱",
+                        prison_region_code="330106", offence="盗窃罪", sentence_months=36,
+                        registered_on=date(2026, 9, 10), is_homeless=True, has_no_relatives=True,
+                        is_unemployed=True, health_notes="高血压", bank_account="6222020200112233445",
+                        phone="13800000000", base_id=base.id)
+
+    w.resident_a = person(ID_A, "张三", "male", date(1985, 3, 12), w.base_a, "330106")
+    w.resident_b = person(ID_B, "李四", "female", date(1990, 7, 8), w.base_b, "330110")
+    db.session.add_all([w.resident_a, w.resident_b])
+    db.session.flush()
+    w.stay_a = Stay(resident_id=w.resident_a.id, base_id=w.base_a.id, admitted_on=date(2026, 9, 12))
+    w.stay_b = Stay(resident_id=w.resident_b.id, base_id=w.base_b.id, admitted_on=date(2026, 9, 15))
+    db.session.add_all([w.stay_a, w.stay_b])
+    db.session.flush()
+    bed_a = w.base_a.rooms[0].beds[0]  # room 101 (male), bed A
+    db.session.add(BedAssignment(stay_id=w.stay_a.id, resident_id=w.resident_a.id, bed_id=bed_a.id,
+                                 start_on=date(2026, 9, 12)))
+    w.leave_a = Leave(stay_id=w.stay_a.id, start_on=date(2026, 10, 1), end_on=date(2026, 10, 3), reason="探亲")
+    w.note_a = CaseNote(resident_id=w.resident_a.id, stay_id=w.stay_a.id, kind="talk", noted_on=date(2026, 9, 13),
+                        text="入住谈话", author_id=w.manager_a.id)
+    w.notice_x = ReleaseNotice(id_number=ID_OLD, name="王五", prison_name="浙江省第二监狱",
+                               prison_region_code="330110", expected_release_on=date(2026, 12, 20),
+                               received_on=date(2026, 11, 16), receiving_region_code="330106",
+                               is_key_subject=True, feedback_due_on=date(2026, 11, 23))
+    db.session.add_all([w.leave_a, w.note_a, w.notice_x])
+    db.session.commit()
 
 
 @pytest.fixture

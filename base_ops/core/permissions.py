@@ -65,6 +65,16 @@ ENDPOINT_ACCESS: dict[str, str | frozenset[Role]] = {
     "reference_api.list_base_beds": frozenset({A, CO, BM}),
     "reference_api.put_dibao": frozenset({A}),
     "reference_api.get_dibao": frozenset({A, CO, BM}),
+    # ---- Residents (residents/): the person's file, case notes
+    # (add residents.* and residents_api.* endpoints here)
+    # ---- Release notices and the working-day calendar (intake/notices_*)
+    # (add notices.* and notices_api.* endpoints here)
+    # ---- Admission, stays, leave, absence, discharge (intake/stays_*)
+    # (add stays.* and stays_api.* endpoints here)
+    # ---- Bed board (beds/)
+    # (add beds.* and beds_api.* endpoints here)
+    # ---- Meals (meals/)
+    # (add meals.* and meals_api.* endpoints here)
     # Audit (三权分立: the auditor reads the log and nothing else)
     "audit.list_events": frozenset({AU}),
     "audit_api.list_events": frozenset({AU}),

@@ -12,6 +12,10 @@ from base_ops.core.permissions import may_access
 # (endpoint, label, bootstrap icon); shown only to roles the matrix lets in.
 NAV_ITEMS = [
     ("home.index", _l("Home"), "house"),
+    ("residents.list_residents", _l("Residents"), "person-vcard"),
+    ("notices.list_notices", _l("Release notices"), "envelope-paper"),
+    ("beds.board", _l("Bed board"), "grid-3x3-gap"),
+    ("meals.roster", _l("Meals"), "egg-fried"),
     ("org.list_bases", _l("Bases"), "building"),
     ("enterprises.list_enterprises", _l("Enterprises"), "briefcase"),
     ("accounts.list_users", _l("Users"), "people"),

@@ -28,6 +28,14 @@ def _url_args(rule, world) -> dict:
         "region_code": "330106",
         "year": 2026,
         "filename": "css/app.css",
+        "resident_id": world.resident_a.id,
+        "stay_id": world.stay_a.id,
+        "notice_id": world.notice_x.id,
+        "note_id": world.note_a.id,
+        "leave_id": world.leave_a.id,
+        "day": "2026-11-20",
+        "month": "2026-11",
+        # Modules add sample values for new URL parameters here.
     }
     return {name: values[name] for name in rule.arguments}
 

@@ -1,0 +1,1 @@
+"""The bed board: bed assignments with no double-booking held by the database."""

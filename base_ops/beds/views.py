@@ -1,0 +1,5 @@
+"""Pages of the beds module."""
+
+from flask import Blueprint
+
+bp = Blueprint("beds", __name__)

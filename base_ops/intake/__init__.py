@@ -1,0 +1,1 @@
+"""Intake: release notices and their deadlines, the working-day calendar, admission, stays, leave, discharge."""

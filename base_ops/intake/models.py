@@ -1,0 +1,161 @@
+"""Release notices, the working-day calendar, stays, leave and absences."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from base_ops.core.db import TimestampMixin
+from base_ops.core.enums import enum_column
+from base_ops.extensions import db
+
+
+class WorkCalendarDay(db.Model):
+    """One day of the Chinese working calendar (调休 included).
+
+    Seeded from `chinesecalendar` for the years it knows; an admin can add or
+    correct days. Years with no rows fall back to Monday-Friday, and deadlines
+    computed that way are marked as estimates (domain.md "Before release").
+    """
+
+    __tablename__ = "work_calendar_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    is_workday: Mapped[bool]
+    source: Mapped[str] = mapped_column(String(20), default="chinesecalendar")
+    note: Mapped[str | None] = mapped_column(String(50))
+
+
+class ReleaseNotice(TimestampMixin, db.Model):
+    """A prison's 《刑满释放人员通知书》 and what the receiving office did with it (seed 004 item 4)."""
+
+    __tablename__ = "release_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    prison_name: Mapped[str] = mapped_column(String(100))
+    prison_region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    expected_release_on: Mapped[date] = mapped_column(index=True)
+    received_on: Mapped[date]
+    receiving_region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    risk_assessment: Mapped[str | None] = mapped_column(Text)  # 回归社会危险性评估意见
+    relief_advice: Mapped[str | None] = mapped_column(Text)  # 救助建议
+    is_key_subject: Mapped[bool] = mapped_column(default=False)
+    # Receipt (回执) due within 5 working days of receipt.
+    feedback_due_on: Mapped[date] = mapped_column(index=True)
+    feedback_due_is_estimate: Mapped[bool] = mapped_column(default=False)
+    feedback_sent_on: Mapped[date | None]
+    feedback_arrangement: Mapped[str | None] = mapped_column(Text)
+    # 必接必送: collection of a key subject from the prison.
+    collected_on: Mapped[date | None]
+    collected_by: Mapped[str | None] = mapped_column(String(100))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (
+        CheckConstraint("feedback_sent_on IS NULL OR feedback_sent_on >= received_on", name="feedback_after_receipt"),
+    )
+
+
+class Destination(enum.StrEnum):
+    """Discharge destinations (domain.md "At the base")."""
+
+    EMPLOYED = "employed"
+    RETURNED_HOME = "returned_home"
+    RELATIVES = "relatives"
+    ASSISTANCE_INSTITUTION = "assistance_institution"
+    SELF_LEFT = "self_left"
+    EXPELLED = "expelled"
+    REOFFENDED = "reoffended"
+    HOSPITAL = "hospital"
+    DECEASED = "deceased"
+    OTHER = "other"
+
+
+# Destinations left out of the placement-rate denominator (domain.md table).
+EXCLUDED_FROM_PLACEMENT_RATE = frozenset({Destination.HOSPITAL, Destination.DECEASED})
+
+
+class Stay(TimestampMixin, db.Model):
+    """One admission of one person to one base. At most one open stay per person
+    in the whole system: a partial unique index holds it on both databases."""
+
+    __tablename__ = "stays"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    base_id: Mapped[int] = mapped_column(ForeignKey("bases.id"), index=True)
+    admitted_on: Mapped[date]
+    discharged_on: Mapped[date | None]
+    destination: Mapped[Destination | None] = mapped_column(enum_column(Destination, "destination"))
+    discharge_note: Mapped[str | None] = mapped_column(Text)
+    referral_source: Mapped[str | None] = mapped_column(String(100))
+    # Admission of someone outside the eligible categories needs a reason (audited).
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    admitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    resident = relationship("Resident", lazy="joined")
+    base = relationship("Base", lazy="joined")
+    leaves: Mapped[list[Leave]] = relationship(back_populates="stay", order_by="Leave.start_on")
+    absences: Mapped[list[Absence]] = relationship(back_populates="stay", order_by="Absence.start_on")
+
+    __table_args__ = (
+        Index(
+            "uq_stays_one_open_per_resident",
+            "resident_id",
+            unique=True,
+            sqlite_where=text("discharged_on IS NULL"),
+            postgresql_where=text("discharged_on IS NULL"),
+        ),
+        CheckConstraint("discharged_on IS NULL OR discharged_on >= admitted_on", name="discharge_after_admission"),
+        CheckConstraint("(discharged_on IS NULL) = (destination IS NULL)", name="destination_with_discharge"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.discharged_on is None
+
+
+class Leave(TimestampMixin, db.Model):
+    """Nights [start_on, end_on) away with permission: the bed stays held, no meals served."""
+
+    __tablename__ = "leaves"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"), index=True)
+    start_on: Mapped[date]
+    end_on: Mapped[date]
+    reason: Mapped[str] = mapped_column(String(200))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    stay: Mapped[Stay] = relationship(back_populates="leaves")
+
+    __table_args__ = (CheckConstraint("end_on > start_on", name="leave_not_empty"),)
+
+
+class Absence(TimestampMixin, db.Model):
+    """Nights away without leave, from start_on until returned_on (NULL = still away).
+
+    More than 3 nights is flagged (脱管 risk); after 30 nights the stay can be
+    closed as self_left (domain.md, configurable)."""
+
+    __tablename__ = "absences"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stay_id: Mapped[int] = mapped_column(ForeignKey("stays.id"), index=True)
+    start_on: Mapped[date]
+    returned_on: Mapped[date | None]
+    note: Mapped[str | None] = mapped_column(String(200))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    stay: Mapped[Stay] = relationship(back_populates="absences")
+
+    __table_args__ = (
+        CheckConstraint("returned_on IS NULL OR returned_on > start_on", name="absence_not_empty"),
+        Index("uq_absences_one_open_per_stay", "stay_id", unique=True,
+              sqlite_where=text("returned_on IS NULL"), postgresql_where=text("returned_on IS NULL")),
+    )

@@ -1,0 +1,5 @@
+"""Pages of the meals module."""
+
+from flask import Blueprint
+
+bp = Blueprint("meals", __name__)

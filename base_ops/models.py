@@ -1,0 +1,9 @@
+"""Imports every model module so the metadata (and Alembic) sees all tables."""
+
+from base_ops.accounts import models as accounts_models  # noqa: F401
+from base_ops.beds import models as beds_models  # noqa: F401
+from base_ops.core import audit  # noqa: F401
+from base_ops.enterprises import models as enterprises_models  # noqa: F401
+from base_ops.intake import models as intake_models  # noqa: F401
+from base_ops.org import models as org_models  # noqa: F401
+from base_ops.residents import models as residents_models  # noqa: F401

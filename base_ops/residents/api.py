@@ -1,0 +1,5 @@
+"""JSON API of the residents module (api.md)."""
+
+from flask_smorest import Blueprint
+
+blp = Blueprint("residents_api", __name__, description="residents")

@@ -1,0 +1,133 @@
+"""A resident's file and case notes.
+
+Identity is derived from the ID number (GB 11643-1999): sex from the 17th digit,
+birth date from characters 7-14; never typed. Offence, sentence, prison, release
+date, risk, health notes, bank account and the ID number itself are sensitive
+personal information (GB/T 35273-2020 Table B.2; domain.md "Who is served").
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from base_ops.core.db import TimestampMixin
+from base_ops.core.enums import enum_column
+from base_ops.extensions import db
+from base_ops.org.models import Region, Sex
+
+# 帮教期: 5 years after release from prison, 3 after community correction ends (seed 002 (三)3).
+SUPPORT_YEARS = {"released": 5, "correction_ended": 3}
+
+
+class SubjectType(enum.StrEnum):
+    RELEASED = "released"  # 刑满释放人员
+    CORRECTION_ENDED = "correction_ended"  # 解除社区矫正人员
+
+
+class Diet(enum.StrEnum):
+    STANDARD = "standard"
+    HALAL = "halal"  # 清真
+    VEGETARIAN = "vegetarian"
+    MEDICAL = "medical"  # 病号餐
+
+
+class CaseNoteKind(enum.StrEnum):
+    TALK = "talk"  # 谈心谈话
+    COUNSELLING = "counselling"  # 心理咨询
+    JOB_GUIDANCE = "job_guidance"  # 就业指导
+    EDUCATION = "education"  # 教育
+    REWARD = "reward"  # 奖励
+    BREACH = "breach"  # 违纪
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+class Resident(TimestampMixin, db.Model):
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(50), index=True)
+    sex: Mapped[Sex] = mapped_column(enum_column(Sex, "sex"))
+    birth_on: Mapped[date]
+    ethnicity: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    hukou_region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    hukou_address: Mapped[str | None] = mapped_column(String(200))
+
+    subject_type: Mapped[SubjectType] = mapped_column(enum_column(SubjectType, "subject_type"))
+    released_on: Mapped[date]
+    prison_name: Mapped[str | None] = mapped_column(String(100))
+    prison_region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    offence: Mapped[str | None] = mapped_column(String(200))
+    sentence_months: Mapped[int | None]
+    # 报到: registration at the 司法所 of the 户籍 (seed 002 三(三)), drives the living allowance.
+    registered_on: Mapped[date | None]
+
+    # Category flags (domain.md "Who is served").
+    is_homeless: Mapped[bool] = mapped_column(default=False)  # 无家可归
+    has_no_relatives: Mapped[bool] = mapped_column(default=False)  # 无亲可投
+    is_unemployed: Mapped[bool] = mapped_column(default=False)  # 无业可就
+    reoffend_risk: Mapped[bool] = mapped_column(default=False)  # 明显重新违法犯罪倾向
+    state_security: Mapped[bool] = mapped_column(default=False)  # 危安
+    false_identity: Mapped[bool] = mapped_column(default=False)  # 三假
+    special_hardship: Mapped[bool] = mapped_column(default=False)  # 特别困难社区矫正人员
+
+    diet: Mapped[Diet] = mapped_column(enum_column(Diet, "diet"), default=Diet.STANDARD)
+    health_notes: Mapped[str | None] = mapped_column(Text)
+    bank_account: Mapped[str | None] = mapped_column(String(40))
+    dibao_since: Mapped[date | None]
+    reoffended_on: Mapped[date | None]
+
+    # The base that registered the file; scope also follows every stay.
+    base_id: Mapped[int] = mapped_column(ForeignKey("bases.id"), index=True)
+
+    hukou_region: Mapped[Region] = relationship(foreign_keys=[hukou_region_code], lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("registered_on IS NULL OR registered_on >= released_on", name="registered_after_release"),
+        CheckConstraint("sentence_months IS NULL OR sentence_months >= 0", name="sentence_not_negative"),
+    )
+
+    @property
+    def is_three_none(self) -> bool:
+        return self.is_homeless and self.has_no_relatives and self.is_unemployed
+
+    @property
+    def is_key_subject(self) -> bool:
+        return self.reoffend_risk or self.state_security or self.false_identity or self.is_three_none
+
+    @property
+    def support_ends_on(self) -> date:
+        return add_years(self.released_on, SUPPORT_YEARS[SubjectType(self.subject_type).value])
+
+    def age_on(self, day: date) -> int:
+        return day.year - self.birth_on.year - ((day.month, day.day) < (self.birth_on.month, self.birth_on.day))
+
+
+class CaseNote(TimestampMixin, db.Model):
+    """A dated 帮教记录 on a resident's file (seed 002 (三)5: 一人一档)."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    stay_id: Mapped[int | None] = mapped_column(ForeignKey("stays.id"))
+    kind: Mapped[CaseNoteKind] = mapped_column(enum_column(CaseNoteKind, "case_note_kind"))
+    noted_on: Mapped[date]
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    author = relationship("User", lazy="joined")
+
+    __table_args__ = (Index("ix_case_notes_resident_noted", "resident_id", "noted_on"),)
+
