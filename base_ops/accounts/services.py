@@ -47,7 +47,7 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> U
     """
     now = now or utcnow()
     user = db.session.execute(
-        select(User).where(User.username == username).with_for_update()
+        select(User).where(User.username == username).with_for_update(of=User)
     ).scalar_one_or_none()
     if user is None:
         audit.record(None, "login_failed", result="failure", username=username[:64], reason="unknown_user")
