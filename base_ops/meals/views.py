@@ -1,5 +1,83 @@
-"""Pages of the meals module."""
+"""Meal pages: the day's roster (made for printing) and the monthly meal cost."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user
+
+from base_ops.accounts.auth import fresh_login_required
+from base_ops.core.clock import today
+from base_ops.core.excel import XLSX_MIMETYPE
+from base_ops.extensions import db
+from base_ops.meals import queries, services
+from base_ops.org import queries as org_queries
+from base_ops.org.models import Base
 
 bp = Blueprint("meals", __name__)
+
+
+def _day_arg() -> date:
+    try:
+        return date.fromisoformat(request.args.get("date") or today().isoformat())
+    except ValueError:
+        abort(400)
+
+
+def _base_arg() -> Base:
+    actor = current_user._get_current_object()
+    base_id = request.args.get("base_id", type=int)
+    if base_id is None:
+        base = db.session.scalars(org_queries.bases_in_scope(actor).order_by(Base.id).limit(1)).first()
+        return base or abort(404)
+    return org_queries.get_base(actor, base_id)
+
+
+def _month_arg() -> date:
+    try:
+        return date.fromisoformat((request.args.get("month") or today().strftime("%Y-%m")) + "-01")
+    except ValueError:
+        abort(400)
+
+
+def _xlsx(content: bytes, filename: str) -> Response:
+    return Response(content, mimetype=XLSX_MIMETYPE,
+                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+@bp.get("/meals")
+def roster():
+    base, day = _base_arg(), _day_arg()
+    bases = db.session.scalars(org_queries.bases_in_scope(current_user).order_by(Base.name)).all()
+    return render_template("meals/roster.html", base=base, day=day, bases=bases,
+                           counts=queries.diet_counts(base.id, day), lines=queries.roster_lines(base.id, day),
+                           previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
+
+
+@bp.get("/meals/roster.xlsx")
+@fresh_login_required
+def roster_xlsx():
+    base, day = _base_arg(), _day_arg()
+    content = services.export_roster(current_user._get_current_object(), base, day)
+    return _xlsx(content, f"meal-roster-{base.id}-{day.isoformat()}.xlsx")
+
+
+@bp.get("/meals/cost")
+def monthly_cost():
+    month = _month_arg()
+    bases = db.session.scalars(org_queries.bases_in_scope(current_user).order_by(Base.name)).all()
+    until = today() + timedelta(days=1)
+    costs = queries.monthly_cost(bases, month, until)
+    return render_template("meals/cost.html", month=month, costs=costs, until=until,
+                           total_days=sum(c.resident_days for c in costs), total_cost=sum(c.cost for c in costs))
+
+
+@bp.get("/meals/cost.xlsx")
+@fresh_login_required
+def monthly_cost_xlsx():
+    month = _month_arg()
+    bases = db.session.scalars(org_queries.bases_in_scope(current_user).order_by(Base.name)).all()
+    content = services.export_monthly_cost(current_user._get_current_object(), bases, month,
+                                           today() + timedelta(days=1))
+    return _xlsx(content, f"meal-cost-{month.strftime('%Y-%m')}.xlsx")
