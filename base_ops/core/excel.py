@@ -16,6 +16,7 @@ from decimal import Decimal
 
 import xlsxwriter
 
+
 @dataclass
 class Column:
     header: str

@@ -11,7 +11,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Date, Integer
 
 
-class days_between(FunctionElement):  # noqa: N801 - reads like SQL
+class days_between(FunctionElement):
     """days_between(a, b) = b - a in whole days."""
 
     type = Integer()
@@ -31,7 +31,7 @@ def _days_between_sqlite(element, compiler, **kw):
     return f"CAST(julianday({compiler.process(b, **kw)}) - julianday({compiler.process(a, **kw)}) AS INTEGER)"
 
 
-class greatest_date(FunctionElement):  # noqa: N801
+class greatest_date(FunctionElement):
     type = Date()
     inherit_cache = True
     name = "greatest_date"
@@ -47,7 +47,7 @@ def _greatest_sqlite(element, compiler, **kw):
     return f"MAX({compiler.process(element.clauses, **kw)})"
 
 
-class least_date(FunctionElement):  # noqa: N801
+class least_date(FunctionElement):
     type = Date()
     inherit_cache = True
     name = "least_date"

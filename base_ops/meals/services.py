@@ -23,7 +23,7 @@ def export_roster(actor, base: Base, day: date) -> bytes:
         name="就餐统计",
         title=f"{base.name} 就餐名单",
         filters=[f"日期：{day.isoformat()}", f"就餐人数：{sum(counts.values())}"],
-        columns=[Column("餐别", 10)] + [Column(DIET_LABELS[d], 10, "int") for d in counts] + [Column("合计", 10, "int")],
+        columns=[Column("餐别", 10), *(Column(DIET_LABELS[d], 10, "int") for d in counts), Column("合计", 10, "int")],
         rows=[[MEAL_LABELS[m], *counts.values(), sum(counts.values())] for m in queries.MEALS],
     )
     detail = Sheet(
