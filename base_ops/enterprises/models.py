@@ -1,11 +1,17 @@
-"""Partner enterprises; enterprise user accounts are scoped to one of them."""
+"""Partner enterprises, their placement agreements (versioned), job postings and the phrase list
+of the discrimination screen; enterprise user accounts are scoped to one enterprise."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String
+import enum
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from base_ops.core.db import TimestampMixin
+from base_ops.core.enums import enum_column
 from base_ops.extensions import db
 from base_ops.org.models import Region
 
@@ -22,3 +28,89 @@ class Enterprise(TimestampMixin, db.Model):
     contact_phone: Mapped[str] = mapped_column(String(30))
 
     region: Mapped[Region] = relationship(lazy="joined")
+
+
+class PostingStatus(enum.StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class PlacementAgreement(TimestampMixin, db.Model):
+    """A version of a 安置协议 (seed 002 (四)3(2), seed 003 item 3).
+
+    Agreements are versioned: a change makes a new row with `version + 1` that
+    supersedes the old one, and claims keep pointing at the version they were
+    computed under (domain.md "Employers, jobs and placements").
+    """
+
+    __tablename__ = "placement_agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("placement_agreements.id"))
+    is_current: Mapped[bool] = mapped_column(default=True)
+    starts_on: Mapped[date]
+    ends_on: Mapped[date]
+    hire_quota: Mapped[int]
+    min_contract_months: Mapped[int] = mapped_column(default=12)
+    one_time_subsidy: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    one_time_after_months: Mapped[int] = mapped_column(default=6)
+    post_subsidy_monthly: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    post_subsidy_max_months: Mapped[int] = mapped_column(default=12)
+    insurance_subsidy_monthly: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    insurance_subsidy_max_months: Mapped[int] = mapped_column(default=36)
+    budget: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "version"),
+        Index("uq_placement_agreements_current", "enterprise_id", unique=True,
+              sqlite_where=text("is_current"), postgresql_where=text("is_current")),
+        CheckConstraint("ends_on > starts_on", name="ends_after_start"),
+        CheckConstraint("hire_quota >= 0 AND min_contract_months >= 0 AND one_time_after_months >= 0 "
+                        "AND post_subsidy_max_months >= 0 AND insurance_subsidy_max_months >= 0",
+                        name="counts_not_negative"),
+        CheckConstraint("one_time_subsidy >= 0 AND post_subsidy_monthly >= 0 AND insurance_subsidy_monthly >= 0 "
+                        "AND budget >= 0", name="amounts_not_negative"),
+    )
+
+
+class DiscriminatoryPhrase(TimestampMixin, db.Model):
+    """Reference data for the posting screen (000_* art. 20/35); an admin can extend it."""
+
+    __tablename__ = "discriminatory_phrases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phrase: Mapped[str] = mapped_column(String(50), unique=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+
+
+class JobPosting(TimestampMixin, db.Model):
+    __tablename__ = "job_postings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id"), index=True)
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text)
+    requirements: Mapped[str | None] = mapped_column(Text)
+    positions: Mapped[int]
+    open_positions: Mapped[int]
+    wage_min: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    wage_max: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    location: Mapped[str] = mapped_column(String(200))
+    provides_housing: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[PostingStatus] = mapped_column(enum_column(PostingStatus, "posting_status"),
+                                                  default=PostingStatus.DRAFT, index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    enterprise: Mapped[Enterprise] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("positions > 0", name="positions_positive"),
+        CheckConstraint("open_positions >= 0 AND open_positions <= positions", name="open_within_positions"),
+        CheckConstraint("wage_min >= 0 AND wage_max >= wage_min", name="wage_range"),
+    )

@@ -1,0 +1,1 @@
+"""Placements: referrals of residents to postings, hires, retention checks."""

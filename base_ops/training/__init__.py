@@ -1,0 +1,1 @@
+"""Training: courses, sessions, enrolment, attendance, completion and certificates."""
