@@ -22,7 +22,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config)
     app.config.update(overrides)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if not os.environ.get("SECRET_KEY") and config.ENV_NAME == "development":
+    if not os.environ.get("SECRET_KEY") and "SECRET_KEY" not in overrides and config.ENV_NAME == "development":
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
     config.check(app)
 
@@ -119,11 +119,13 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from base_ops.accounts.cli import users_cli
     from base_ops.audit_log.cli import audit_cli
+    from base_ops.intake.cli import calendar_cli
     from base_ops.seed.cli import seed_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(seed_cli)
+    app.cli.add_command(calendar_cli)
 
 
 def _refuse_seeded_passwords(app: Flask) -> None:

@@ -61,6 +61,8 @@ class User(TimestampMixin, UserMixin, db.Model):
 
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled: Mapped[bool] = mapped_column(default=False)
+    # The last time step a code was accepted for: a code is never accepted twice.
+    totp_last_step: Mapped[int | None]
     last_login_at: Mapped[datetime | None]
 
     @property

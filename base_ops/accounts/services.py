@@ -89,11 +89,24 @@ def verify_otp(user: User, code: str, now: datetime | None = None, secret: str |
     now = now or utcnow()
     secret = secret or user.totp_secret
     code = (code or "").strip().replace(" ", "")
-    ok = bool(secret) and code.isdigit() and pyotp.TOTP(secret).verify(code, for_time=now, valid_window=1)
-    if not ok:
+    step = _matching_step(secret, code, now) if secret and code.isdigit() else None
+    # A code already used (replayed within its validity window) is refused too.
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         register_failure(user, now, reason="bad_otp")
         db.session.commit()
-    return ok
+        return False
+    user.totp_last_step = step
+    return True
+
+
+def _matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step (of now-30 s, now, now+30 s) whose code matches, else None."""
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
 
 
 def complete_login(user: User, method: str, now: datetime | None = None) -> None:

@@ -12,6 +12,8 @@ from base_ops.core.clock import today
 from base_ops.core.db import utcnow
 from base_ops.enterprises.models import Enterprise
 from base_ops.extensions import db
+from base_ops.home import today as today_summary
+from base_ops.meals.queries import diet_counts
 from base_ops.org import queries
 from base_ops.org.models import Base, Region
 
@@ -36,7 +38,12 @@ def index():
         context["recent_failures"] = db.session.scalars(
             select(AuditEvent).where(AuditEvent.result != "success").order_by(AuditEvent.seq.desc()).limit(10)
         ).all()
-    elif user.role in (Role.COUNTY_OFFICER, Role.BASE_MANAGER, Role.TRAINER):
+    elif user.role == Role.BASE_MANAGER:
+        bases = db.session.scalars(queries.bases_in_scope(user).order_by(Base.name)).all()
+        context["bases"] = bases
+        context["summary"] = today_summary.for_bases(bases, today())
+        context["meals_today"] = sum(sum(diet_counts(b.id, today()).values()) for b in bases)
+    elif user.role in (Role.COUNTY_OFFICER, Role.TRAINER):
         bases = db.session.scalars(queries.bases_in_scope(user).order_by(Base.name).limit(200)).all()
         context["bases"] = bases
         context["counts"] = queries.bed_counts_by_base([b.id for b in bases], today())

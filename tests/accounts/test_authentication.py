@@ -358,3 +358,15 @@ def test_production_refuses_demo_passwords(monkeypatch, tmp_path):
         db.session.remove()
     prod = create_app(ProductionConfig, SQLALCHEMY_DATABASE_URI=url, SECRET_KEY=key)
     assert prod.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_totp_code_cannot_be_replayed(world, app):
+    first, second = app.test_client(), app.test_client()
+    code = pyotp.TOTP(world.officer_x.totp_secret).now()
+    _login(first, "officer_x")
+    assert first.post("/login/otp", data={"code": code}).status_code == 302
+    assert first.get("/").status_code == 200
+    _login(second, "officer_x")
+    replay = second.post("/login/otp", data={"code": code})
+    assert replay.status_code == 200  # refused: stays on the code page
+    assert second.get("/").status_code == 302

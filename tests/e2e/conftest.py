@@ -14,6 +14,7 @@ file to ``test-artifacts/e2e/`` (gitignored) so people can look at them.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 import threading
@@ -35,6 +36,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
     "--no-first-run",
+    "--lang=zh-CN",  # date inputs etc. in the format a Chinese user sees
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "e2e"
 E2E_DIR = Path(__file__).resolve().parent
@@ -43,7 +45,7 @@ TIMEOUT_MS = 10_000
 
 # ---------------------------------------------------------------- marker
 
-def pytest_collection_modifyitems(config, items):  # noqa: ARG001
+def pytest_collection_modifyitems(config, items):
     for item in items:
         if E2E_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
@@ -86,6 +88,7 @@ def live_server():
         load_demo()
         db.session.remove()
 
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log lines in test reports
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
@@ -121,9 +124,7 @@ def page(browser):
                                   timezone_id="Asia/Shanghai")
     context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.js_errors = errors  # tests may assert the page raised no JavaScript error
+    watch_page(page)
     try:
         yield page
     finally:
@@ -145,6 +146,39 @@ def shot(tmp_path):
 
 
 # ---------------------------------------------------------------- helpers
+
+def watch_page(page) -> None:
+    """Record what a page does wrong, for assert_clean_page().
+
+    page.js_errors: uncaught exceptions; page.console_errors: console errors such
+    as CSP refusals ("Refused to apply inline style ..."); page.failed_loads:
+    sub-resources (CSS, JS, fonts, images) answering 4xx/5xx. Documents are left
+    out, since tests open forbidden pages on purpose; so is the browser's own
+    /favicon.ico probe (the app ships no favicon).
+    """
+    page.js_errors = []
+    page.console_errors = []
+    page.failed_loads = []
+
+    def on_console(msg):
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+            page.console_errors.append(f"{page.url}: {msg.text}")
+
+    def on_response(response):
+        if (response.status >= 400 and response.request.resource_type != "document"
+                and not response.url.endswith("/favicon.ico")):
+            page.failed_loads.append(f"{response.status} {response.url}")
+
+    page.on("pageerror", lambda exc: page.js_errors.append(f"{page.url}: {exc}"))
+    page.on("console", on_console)
+    page.on("response", on_response)
+
+
+def assert_clean_page(page) -> None:
+    assert page.js_errors == [], page.js_errors
+    assert page.console_errors == [], page.console_errors
+    assert page.failed_loads == [], page.failed_loads
+
 
 def path_of(page) -> str:
     """The current URL's path, e.g. '/login/otp'."""
@@ -198,7 +232,7 @@ def sign_in(page, base_url: str, username: str, password: str, totp_secret: str 
     assert path_of(page) == "/login/otp", f"expected the OTP step, got {page.url}"
     page.fill("input[name=code]", code if code is not None else totp_code(totp_secret))
     with page.expect_navigation():
-        page.click("form button[type=submit]")
+        page.click("form:has(input[name=code]) button[type=submit]")
 
 
 def sign_out(page) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import assert_no_error_page, path_of, sign_in
+from tests.e2e.conftest import assert_clean_page, assert_no_error_page, path_of, sign_in
 
 # Demo bases are created in demo.json order: 1 西湖 (manager's), 2 余杭, 3 淳安.
 TOURS = {
@@ -26,22 +26,16 @@ TOURS = {
         ("/account/totp", "admin-account-totp"),
     ],
     "auditor": [("/audit", "auditor-audit")],
-    "officer": [("/bases", "officer-bases"), ("/bases/1", "officer-base-detail"), ("/enterprises", "officer-enterprises")],
+    "officer": [
+        ("/bases", "officer-bases"),
+        ("/bases/1", "officer-base-detail"),
+        ("/enterprises", "officer-enterprises"),
+    ],
     "manager": [("/bases", "manager-bases"), ("/bases/1", "manager-base-detail")],
 }
 
 
-# Known app bug: base_ops/audit_log/views.py:29 uses select(distinct(col)), which emits an
-# SAWarning; pyproject's filterwarnings turns SAWarning into an error, so under pytest /audit
-# answers 500 (in a normal run it only warns). Fix: select(AuditEvent.action).distinct().
-AUDIT_DISTINCT_BUG = pytest.mark.xfail(
-    reason="/audit 500s under pytest: SAWarning from select(distinct(...)) in audit_log/views.py:29",
-    raises=AssertionError, strict=False,
-)
-TOUR_PARAMS = [pytest.param(u, marks=AUDIT_DISTINCT_BUG) if u == "auditor" else u for u in TOURS]
-
-
-@pytest.mark.parametrize("username", TOUR_PARAMS)
+@pytest.mark.parametrize("username", list(TOURS))
 def test_role_page_tour(page, live_server, demo, shot, username):
     user = demo["users_by_name"][username]
     sign_in(page, live_server, username, demo["password"], user.get("totp_secret"))
@@ -55,7 +49,7 @@ def test_role_page_tour(page, live_server, demo, shot, username):
         assert page.locator("main h1").count() >= 1, f"{url} has no heading"
         assert user["display_name"] in page.locator("nav.app-navbar").inner_text()
         shot(page, name)
-    assert page.js_errors == []
+    assert_clean_page(page)
 
 
 def test_manager_cannot_open_another_base(page, live_server, demo):
