@@ -199,10 +199,10 @@ def world(factory):
 
 
 # Valid ID numbers (check characters computed with stdnum.cn.ric).
-ID_A = "330106198503121234"  # male, born 1985-03-12
-ID_B = "330110199007084569"  # female, born 1990-07-08
-ID_OLD = "110105194912310022"  # female, born 1949-12-31
-ID_MINOR = "330106201201011112"  # male, born 2012-01-01
+ID_A = "330106198503121231"  # male, born 1985-03-12
+ID_B = "330102199007084565"  # female, born 1990-07-08
+ID_OLD = "11010519491231002X"  # female, born 1949-12-31
+ID_MINOR = "330106201201011111"  # male, born 2012-01-01
 
 
 def _people(db, w):

@@ -7,13 +7,20 @@ see the residents of their region's bases.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, or_, select
+import re
+from dataclasses import dataclass, field
 
-from base_ops.core.errors import NotFound
+from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from base_ops.beds.models import BedAssignment
+from base_ops.core.errors import NotFound, ValidationFailed
 from base_ops.core.scope import base_ids_filter
 from base_ops.extensions import db
 from base_ops.intake.models import Stay
-from base_ops.residents.models import Resident
+from base_ops.org.models import Bed
+from base_ops.residents.models import CaseNote, Resident
 
 
 def resident_scope_filter(actor) -> ColumnElement[bool]:
@@ -31,5 +38,83 @@ def get_resident(actor, resident_id: int) -> Resident:
         residents_in_scope(actor).where(Resident.id == resident_id)
     ).scalar_one_or_none()
     if resident is None:
-        raise NotFound("No such resident.")
+        raise NotFound(_("No such resident."))
     return resident
+
+
+# ---------------------------------------------------------------- search and the file page
+
+# The last digits of an ID number, never the whole: a full number in a URL ends up in
+# logs and browser history (PIPL art. 51, de-identified display).
+ID_SUFFIX_MIN, ID_SUFFIX_MAX = 4, 8
+_ID_SUFFIX = re.compile(r"^[0-9]*[0-9Xx]$")
+
+
+def search_filter(q: str | None) -> ColumnElement[bool] | None:
+    """Name substring (case-insensitive) or the last 4-8 characters of the ID number.
+
+    Values are bound parameters and LIKE wildcards are escaped, so `%`, `_` or
+    SQL in `q` match literally and nothing else.
+    """
+    q = (q or "").strip()
+    if not q:
+        return None
+    if _ID_SUFFIX.match(q) and len(q) >= ID_SUFFIX_MIN:
+        if len(q) > ID_SUFFIX_MAX:
+            problem = _("Search by the last %(low)s to %(high)s characters of the ID number, not the whole number.",
+                        low=ID_SUFFIX_MIN, high=ID_SUFFIX_MAX)
+            raise ValidationFailed(problem, fields={"q": [problem]})
+        return Resident.id_number.endswith(q.upper(), autoescape=True)
+    if len(q) > 50:
+        raise ValidationFailed.on("q", _("must be at most %(max)s characters", max=50))
+    return Resident.name.icontains(q, autoescape=True)
+
+
+def search_residents(actor, q: str | None) -> Select:
+    stmt = residents_in_scope(actor)
+    condition = search_filter(q)
+    return stmt if condition is None else stmt.where(condition)
+
+
+def open_stays_by_resident(resident_ids: list[int]) -> dict[int, Stay]:
+    """{resident_id: open stay} for a page of residents, in one query."""
+    if not resident_ids:
+        return {}
+    stays = db.session.execute(
+        select(Stay).where(Stay.resident_id.in_(resident_ids), Stay.discharged_on.is_(None))
+    ).scalars()
+    return {stay.resident_id: stay for stay in stays}
+
+
+@dataclass
+class StayRecord:
+    stay: Stay
+    assignments: list[BedAssignment] = field(default_factory=list)
+
+
+def stays_of(resident: Resident) -> list[StayRecord]:
+    """Every stay of the person, newest first, with bed assignments, leaves and absences
+    (read from the intake and beds tables; this module never writes them)."""
+    stays = db.session.execute(
+        select(Stay).where(Stay.resident_id == resident.id)
+        .options(selectinload(Stay.leaves), selectinload(Stay.absences))
+        .order_by(Stay.admitted_on.desc(), Stay.id.desc())
+    ).scalars().all()
+    records = {stay.id: StayRecord(stay) for stay in stays}
+    assignments = db.session.execute(
+        select(BedAssignment).where(BedAssignment.resident_id == resident.id)
+        .options(joinedload(BedAssignment.bed).joinedload(Bed.room))
+        .order_by(BedAssignment.start_on)
+    ).scalars()
+    for assignment in assignments:
+        if assignment.stay_id in records:
+            records[assignment.stay_id].assignments.append(assignment)
+    return list(records.values())
+
+
+def case_notes_of(resident: Resident) -> list[CaseNote]:
+    """The file's notes, newest first."""
+    return list(db.session.execute(
+        select(CaseNote).where(CaseNote.resident_id == resident.id)
+        .order_by(CaseNote.noted_on.desc(), CaseNote.id.desc())
+    ).scalars())

@@ -1,5 +1,120 @@
-"""Pages of the residents module."""
+"""Pages of the residents module: list and search, the person's file (一人一档), forms, case notes."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from base_ops.accounts.auth import fresh_login_required
+from base_ops.core.clock import today
+from base_ops.core.errors import DomainError
+from base_ops.core.identity import mask_id_number
+from base_ops.core.ui import flash_error, form_errors_from
+from base_ops.extensions import db
+from base_ops.org.models import Base
+from base_ops.org.queries import region_path
+from base_ops.residents import forms, queries, services
+from base_ops.residents.forms import CaseNoteForm, ResidentForm, SearchForm, edit_form
+from base_ops.residents.models import Resident
 
 bp = Blueprint("residents", __name__)
+# Templates mask ID numbers with `|mask_id` (first 6 + last 4; domain.md "Identity").
+bp.add_app_template_filter(mask_id_number, "mask_id")
+
+
+@bp.context_processor
+def _labels():
+    return {"case_note_kind_labels": forms.CASE_NOTE_KIND_LABELS, "subject_type_labels": forms.SUBJECT_TYPE_LABELS,
+            "diet_labels": forms.DIET_LABELS, "destination_labels": forms.DESTINATION_LABELS,
+            "flag_labels": forms.FLAG_LABELS}
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+@bp.get("/residents")
+def list_residents():
+    form = SearchForm(request.args)
+    try:
+        stmt = queries.search_residents(_actor(), form.q.data)
+    except DomainError as error:
+        flash_error(error)
+        form.q.data = None  # never echo back what may be a whole ID number
+        stmt = queries.search_residents(_actor(), None).where(Resident.id.is_(None))
+    page = db.paginate(stmt.order_by(Resident.name, Resident.id), per_page=50, error_out=False)
+    stays = queries.open_stays_by_resident([r.id for r in page.items])
+    return render_template("residents/list.html", page=page, form=form, stays=stays, today=today())
+
+
+@bp.route("/residents/new", methods=["GET", "POST"])
+def new_resident():
+    form = ResidentForm()
+    form.base_id.choices = [(b.id, b.name) for b in _actor().bases]
+    if form.validate_on_submit():
+        try:
+            resident = services.create_resident(_actor(), **form.values(editing=False))
+        except DomainError as error:
+            form_errors_from(form, error)
+        else:
+            flash(_("File opened for %(name)s.", name=resident.name), "success")
+            return redirect(url_for("residents.resident_file", resident_id=resident.id))
+    return render_template("residents/form.html", form=form, resident=None)
+
+
+@bp.route("/residents/<int:resident_id>/edit", methods=["GET", "POST"])
+def edit_resident(resident_id: int):
+    resident = queries.get_resident(_actor(), resident_id)
+    form = edit_form(resident)
+    if form.validate_on_submit():
+        try:
+            services.update_resident(_actor(), resident, **form.values(editing=True))
+        except DomainError as error:
+            form_errors_from(form, error)
+        else:
+            flash(_("File saved."), "success")
+            return redirect(url_for("residents.resident_file", resident_id=resident.id))
+    return render_template("residents/form.html", form=form, resident=resident)
+
+
+def _render_file(resident: Resident, *, reveal: bool = False, note_form: CaseNoteForm | None = None, status=200):
+    if note_form is None:
+        note_form = CaseNoteForm(formdata=None, noted_on=today())
+    return render_template(
+        "residents/file.html", resident=resident, reveal=reveal, note_form=note_form, today=today(),
+        hukou_path=region_path(resident.hukou_region_code),
+        prison_path=region_path(resident.prison_region_code) if resident.prison_region_code else [],
+        stays=queries.stays_of(resident), notes=queries.case_notes_of(resident),
+        registering_base=db.session.get(Base, resident.base_id),
+    ), status
+
+
+@bp.get("/residents/<int:resident_id>")
+def resident_file(resident_id: int):
+    return _render_file(queries.get_resident(_actor(), resident_id))
+
+
+@bp.get("/residents/<int:resident_id>/sensitive")
+@fresh_login_required
+def reveal_sensitive(resident_id: int):
+    """The file with the full ID number, health notes and bank account: fresh login, audited."""
+    resident = queries.get_resident(_actor(), resident_id)
+    services.record_sensitive_view(_actor(), resident)
+    return _render_file(resident, reveal=True)
+
+
+@bp.post("/residents/<int:resident_id>/case-notes")
+def add_case_note(resident_id: int):
+    resident = queries.get_resident(_actor(), resident_id)
+    form = CaseNoteForm()
+    if form.validate_on_submit():
+        try:
+            services.add_case_note(_actor(), resident, kind=form.kind.data, noted_on=form.noted_on.data,
+                                   text=form.text.data)
+        except DomainError as error:
+            form_errors_from(form, error)
+        else:
+            flash(_("Case note added."), "success")
+            return redirect(url_for("residents.resident_file", resident_id=resident.id) + "#case-notes")
+    return _render_file(resident, note_form=form, status=422)

@@ -16,7 +16,7 @@ DAY = date(2026, 11, 21)
 @pytest.fixture
 def busy(world, db):
     """base_a adds: a resident without a bed absent for 5 nights, and an overstayer."""
-    absent = Resident(id_number="330106198001010015", name="赵七", sex="male", birth_on=date(1980, 1, 1),
+    absent = Resident(id_number="330106198401010055", name="赵七", sex="male", birth_on=date(1984, 1, 1),
                       hukou_region_code="330106", subject_type="released", released_on=date(2026, 1, 1),
                       base_id=world.base_a.id)
     db.session.add(absent)

@@ -23,7 +23,7 @@ def kitchen(world, db):
     halal = Resident(id_number=ID_OLD, name="马六", sex="female", birth_on=date(1949, 12, 31),
                      hukou_region_code="330106", subject_type="released", released_on=date(2026, 9, 1),
                      diet="halal", base_id=world.base_a.id)
-    veg = Resident(id_number="330106198001010015", name="=HYPERLINK(\"x\")", sex="male", birth_on=date(1980, 1, 1),
+    veg = Resident(id_number="330106198401010055", name="=HYPERLINK(\"x\")", sex="male", birth_on=date(1984, 1, 1),
                    hukou_region_code="330106", subject_type="released", released_on=date(2026, 9, 1),
                    diet="vegetarian", base_id=world.base_a.id)
     db.session.add_all([halal, veg])

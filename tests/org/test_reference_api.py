@@ -110,7 +110,7 @@ def test_rooms_and_beds(world, client, api_headers, db):
 
 def test_bed_service_history_keeps_past_nights(world, client, api_headers, db):
     headers = api_headers(world.admin)
-    bed_id = world.base_a.rooms[0].beds[0].id
+    bed_id = world.base_a.rooms[0].beds[1].id  # room 101 bed B: vacant (bed A is resident_a's)
     day = today()
     out = client.patch(f"/api/v1/beds/{bed_id}", headers=headers,
                        json={"in_service": False, "from": (day + timedelta(days=3)).isoformat()})
@@ -138,7 +138,9 @@ def test_beds_on_a_night(world, client, api_headers):
                       headers=api_headers(world.manager_a)).json
     assert [(r["room"]["name"], r["label"], r["sex"]) for r in rows] == [
         ("101", "A", "male"), ("101", "B", "male"), ("201", "A", "female")]
-    assert all(r["in_service"] and r["occupant"] is None for r in rows)
+    assert all(r["in_service"] for r in rows)
+    assert rows[0]["occupant"] == {"resident_id": world.resident_a.id, "stay_id": world.stay_a.id, "name": "张三"}
+    assert rows[1]["occupant"] is None and rows[2]["occupant"] is None
     assert client.get(f"/api/v1/bases/{world.base_b.id}/beds", headers=api_headers(world.manager_a)).status_code == 404
 
 
@@ -170,3 +172,11 @@ def test_openapi_validates(client):
     from openapi_spec_validator import validate
 
     validate(client.get("/api/v1/openapi.json").json)
+
+
+def test_occupied_bed_cannot_leave_service(world, client, api_headers):
+    bed_id = world.base_a.rooms[0].beds[0].id  # resident_a's bed, open-ended assignment
+    response = client.patch(f"/api/v1/beds/{bed_id}", headers=api_headers(world.admin),
+                            json={"in_service": False, "from": (today() + timedelta(days=1)).isoformat()})
+    assert response.status_code == 409
+    assert response.json["error"]["code"] == "bed_occupied"
