@@ -243,6 +243,46 @@ def _people(db, w):
                                is_key_subject=True, feedback_due_on=date(2026, 11, 23))
     db.session.add_all([w.leave_a, w.note_a, w.notice_x])
     db.session.commit()
+    _training_and_jobs(db, w)
+
+
+def _training_and_jobs(db, w):
+    """A course at base A (trainer_a) with a session and resident_a enrolled; an agreement and an
+    open posting of the enterprise, with resident_a referred and hired (a placement)."""
+    from decimal import Decimal
+
+    from base_ops.enterprises.models import JobPosting, PlacementAgreement
+    from base_ops.placements.models import Placement, Referral
+    from base_ops.training.models import CourseSession, Enrolment
+    from base_ops.training.models import Course as CourseModel
+
+    w.course_a = CourseModel(base_id=w.base_a.id, title="电焊基础", skill="电焊", trainer_id=w.trainer_a.id,
+                             starts_on=date(2026, 11, 2), ends_on=date(2026, 12, 18), capacity=20, enrolled_count=1,
+                             hours=Decimal("40"), certificate_type="焊工职业技能等级证书")
+    db.session.add(w.course_a)
+    db.session.flush()
+    w.session_a = CourseSession(course_id=w.course_a.id, held_on=date(2026, 11, 20), hours=Decimal("4"))
+    w.enrolment_a = Enrolment(course_id=w.course_a.id, resident_id=w.resident_a.id, stay_id=w.stay_a.id,
+                              enrolled_on=date(2026, 11, 2))
+    w.agreement = PlacementAgreement(
+        enterprise_id=w.enterprise.id, starts_on=date(2026, 1, 1), ends_on=date(2027, 12, 31), hire_quota=10,
+        min_contract_months=12, one_time_subsidy=Decimal("3000.00"), one_time_after_months=6,
+        post_subsidy_monthly=Decimal("600.00"), post_subsidy_max_months=12,
+        insurance_subsidy_monthly=Decimal("800.00"), insurance_subsidy_max_months=36, budget=Decimal("100000.00"))
+    w.posting = JobPosting(enterprise_id=w.enterprise.id, title="物业保洁员", description="负责小区日常保洁",
+                           positions=3, open_positions=2, wage_min=Decimal("3500"), wage_max=Decimal("4200"),
+                           location="杭州市西湖区", provides_housing=True, status="open")
+    db.session.add_all([w.session_a, w.enrolment_a, w.agreement, w.posting])
+    db.session.flush()
+    w.referral_a = Referral(posting_id=w.posting.id, resident_id=w.resident_a.id, enterprise_id=w.enterprise.id,
+                            base_id=w.base_a.id, status="hired", referred_by_id=w.manager_a.id)
+    db.session.add(w.referral_a)
+    db.session.flush()
+    w.placement_a = Placement(referral_id=w.referral_a.id, resident_id=w.resident_a.id, enterprise_id=w.enterprise.id,
+                              agreement_id=w.agreement.id, stay_id=w.stay_a.id, started_on=date(2026, 11, 10),
+                              contract_months=12, monthly_wage=Decimal("3800.00"), social_insurance=True)
+    db.session.add(w.placement_a)
+    db.session.commit()
 
 
 @pytest.fixture

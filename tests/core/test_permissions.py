@@ -35,6 +35,15 @@ def _url_args(rule, world) -> dict:
         "leave_id": world.leave_a.id,
         "day": "2026-11-20",
         "month": "2026-11",
+        "course_id": world.course_a.id,
+        "session_id": world.session_a.id,
+        "enrolment_id": world.enrolment_a.id,
+        "enterprise_id": world.enterprise.id,
+        "agreement_id": world.agreement.id,
+        "posting_id": world.posting.id,
+        "referral_id": world.referral_a.id,
+        "placement_id": world.placement_a.id,
+        "absence_id": 1,  # the world has no absence: a 404 for the roles let in
         # Modules add sample values for new URL parameters here.
     }
     return {name: values[name] for name in rule.arguments}

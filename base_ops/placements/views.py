@@ -1,0 +1,5 @@
+"""Pages of the placements module."""
+
+from flask import Blueprint
+
+bp = Blueprint("placements", __name__)
