@@ -51,10 +51,9 @@ def _select_locale():
 
 
 def _init_extensions(app: Flask) -> None:
+    import base_ops.models  # noqa: F401 - every table in the metadata
     from base_ops.core import web
     from base_ops.extensions import babel, csrf, db, limiter, login_manager, migrate
-
-    import base_ops.models  # noqa: F401 - every table in the metadata
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
@@ -81,12 +80,13 @@ def _register_blueprints(app: Flask) -> None:
     from base_ops.accounts.views import bp as accounts_bp
     from base_ops.audit_log.api import blp as audit_blp
     from base_ops.audit_log.views import bp as audit_bp
+    from base_ops.beds.api import blp as beds_blp
+    from base_ops.beds.views import bp as beds_bp
     from base_ops.core.api import API_PREFIX, BaseOpsApi
+    from base_ops.enterprises.api import blp as enterprises_blp
     from base_ops.enterprises.views import bp as enterprises_bp
     from base_ops.extensions import csrf
     from base_ops.home.views import bp as home_bp
-    from base_ops.beds.api import blp as beds_blp
-    from base_ops.beds.views import bp as beds_bp
     from base_ops.intake.notices_api import blp as notices_blp
     from base_ops.intake.notices_views import bp as notices_bp
     from base_ops.intake.stays_api import blp as stays_blp
@@ -95,22 +95,27 @@ def _register_blueprints(app: Flask) -> None:
     from base_ops.meals.views import bp as meals_bp
     from base_ops.org.api import blp as reference_blp
     from base_ops.org.views import bp as org_bp
+    from base_ops.placements.api import blp as placements_blp
+    from base_ops.placements.views import bp as placements_bp
     from base_ops.residents.api import blp as residents_blp
     from base_ops.residents.views import bp as residents_bp
+    from base_ops.training.api import blp as training_blp
+    from base_ops.training.views import bp as training_bp
 
     app.register_blueprint(home_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(enterprises_bp)
     app.register_blueprint(audit_bp)
-    for bp in (residents_bp, notices_bp, stays_bp, beds_bp, meals_bp):
+    for bp in (residents_bp, notices_bp, stays_bp, beds_bp, meals_bp, training_bp, placements_bp):
         app.register_blueprint(bp)
 
     api = BaseOpsApi(app, spec_kwargs={
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
     })
-    for blp in (auth_blp, reference_blp, audit_blp, residents_blp, notices_blp, stays_blp, beds_blp, meals_blp):
+    for blp in (auth_blp, reference_blp, audit_blp, residents_blp, notices_blp, stays_blp, beds_blp, meals_blp,
+                training_blp, enterprises_blp, placements_blp):
         api.register_blueprint(blp, url_prefix=API_PREFIX)
         csrf.exempt(blp)  # bearer tokens, no cookies: CSRF does not apply
     app.extensions["base_ops_api"] = api

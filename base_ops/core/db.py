@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask import has_request_context, request
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
@@ -73,7 +74,18 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.close()
 
 
+WRITING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
+    """On SQLite, a request that may write takes the write lock when its transaction begins.
+
+    SQLite serialises writers; a deferred transaction that read first and then
+    tries to write after another writer committed fails at once ("database is
+    locked") instead of waiting. BEGIN IMMEDIATE makes writing requests queue
+    for the lock (busy_timeout) up front; reads (GET) stay concurrent under WAL.
+    """
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        immediate = has_request_context() and request.method in WRITING_METHODS
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

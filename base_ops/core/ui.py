@@ -2,35 +2,54 @@
 
 from __future__ import annotations
 
-from flask import flash
+from flask import flash, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from base_ops.core.errors import DomainError
 from base_ops.core.permissions import may_access
 
-# (endpoint, label, bootstrap icon); shown only to roles the matrix lets in.
-NAV_ITEMS = [
-    ("home.index", _l("Home"), "house"),
-    ("residents.list_residents", _l("Residents"), "person-vcard"),
-    ("notices.list_notices", _l("Release notices"), "envelope-paper"),
-    ("beds.board", _l("Bed board"), "grid-3x3-gap"),
-    ("meals.roster", _l("Meals"), "egg-fried"),
-    ("training.list_courses", _l("Training"), "mortarboard"),
-    ("enterprises.list_postings", _l("Job postings"), "megaphone"),
-    ("placements.list_referrals", _l("Candidates"), "person-badge"),
-    ("placements.list_placements", _l("Placements"), "person-check"),
-    ("org.list_bases", _l("Bases"), "building"),
-    ("enterprises.list_enterprises", _l("Enterprises"), "briefcase"),
-    ("accounts.list_users", _l("Users"), "people"),
-    ("org.list_regions", _l("Regions"), "map"),
-    ("org.dibao", _l("Dibao standards"), "cash-coin"),
-    ("audit.list_events", _l("Audit log"), "journal-text"),
+# Menu groups of (endpoint, label, bootstrap icon); each item is shown only to
+# roles the matrix lets in, and a group with one visible item is a plain link.
+NAV_GROUPS = [
+    (_l("Home"), "house", [("home.index", _l("Home"), "house")]),
+    (_l("Intake"), "door-open", [
+        ("residents.list_residents", _l("Residents"), "person-vcard"),
+        ("notices.list_notices", _l("Release notices"), "envelope-paper"),
+        ("stays.list_stays", _l("Stays"), "people"),
+        ("beds.board", _l("Bed board"), "grid-3x3-gap"),
+        ("meals.roster", _l("Meals"), "egg-fried"),
+    ]),
+    (_l("Training and jobs"), "mortarboard", [
+        ("training.list_courses", _l("Training"), "mortarboard"),
+        ("enterprises.list_postings", _l("Job postings"), "megaphone"),
+        ("placements.list_referrals", _l("Candidates"), "person-badge"),
+        ("placements.list_placements", _l("Placements"), "person-check"),
+    ]),
+    (_l("Sites"), "building", [
+        ("org.list_bases", _l("Bases"), "building"),
+        ("enterprises.list_enterprises", _l("Enterprises"), "briefcase"),
+    ]),
+    (_l("System"), "gear", [
+        ("accounts.list_users", _l("Users"), "people"),
+        ("org.list_regions", _l("Regions"), "map"),
+        ("org.dibao", _l("Dibao standards"), "cash-coin"),
+        ("notices.calendar", _l("Work calendar"), "calendar3"),
+    ]),
+    (_l("Audit log"), "journal-text", [("audit.list_events", _l("Audit log"), "journal-text")]),
 ]
 
 
-def nav_items() -> list[tuple[str, str, str]]:
-    return [item for item in NAV_ITEMS if may_access(current_user, item[0])]
+def nav_groups() -> list[tuple[str, str, list[tuple[str, str, str]], bool]]:
+    """Visible groups as (label, icon, items, is_active); active = the page's blueprint is in it."""
+    section = (request.endpoint or "").split(".")[0]
+    groups = []
+    for label, icon, items in NAV_GROUPS:
+        visible = [item for item in items if may_access(current_user, item[0])]
+        if visible:
+            active = any(endpoint.split(".")[0] == section for endpoint, _label, _icon in visible)
+            groups.append((label, icon, visible, active))
+    return groups
 
 
 def template_globals() -> dict:
@@ -38,7 +57,7 @@ def template_globals() -> dict:
 
     from base_ops.accounts.forms import ROLE_LABELS, EmptyForm
 
-    return {"nav_items": nav_items, "role_labels": ROLE_LABELS, "logout_form": EmptyForm, "get_locale": get_locale,
+    return {"nav_groups": nav_groups, "role_labels": ROLE_LABELS, "logout_form": EmptyForm, "get_locale": get_locale,
             "may_access": lambda endpoint: may_access(current_user, endpoint)}
 
 

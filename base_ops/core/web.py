@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from base_ops.core import audit
@@ -179,6 +180,9 @@ def handle_domain_error(error: DomainError):
 
 def handle_unexpected(error: Exception):
     db.session.rollback()
+    if isinstance(error, OperationalError) and "locked" in str(error.orig):
+        # SQLite busy beyond its timeout: a conflict the user can retry, not a crash.
+        return _error_response(409, _("The system is busy with another change. Please try again."), "busy")
     log.exception("unhandled error on %s %s", request.method, request.path)
     return _error_response(500, _("Something went wrong on our side. The error has been logged."))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from base_ops.core.db import TimestampMixin
@@ -58,6 +58,8 @@ class ReleaseNotice(TimestampMixin, db.Model):
 
     __table_args__ = (
         CheckConstraint("feedback_sent_on IS NULL OR feedback_sent_on >= received_on", name="feedback_after_receipt"),
+        # One notice per person and expected release (the service's 409 notice_exists, held here).
+        UniqueConstraint("id_number", "expected_release_on"),
     )
 
 

@@ -1,5 +1,133 @@
-"""Pages of the stays module."""
+"""Stay pages: open stays with their flags, admission, the stay's page with leave, absence and discharge."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from base_ops.beds.models import BedAssignment
+from base_ops.beds.queries import board
+from base_ops.core import clock
+from base_ops.core.errors import DomainError
+from base_ops.core.identity import mask_id_number
+from base_ops.core.ui import form_errors_from
+from base_ops.extensions import db
+from base_ops.intake import stays as services
+from base_ops.intake import stays_queries as queries
+from base_ops.intake.models import Destination
+from base_ops.intake.stays_forms import DESTINATION_LABELS, AbsenceForm, AdmitForm, DischargeForm, LeaveForm, ReturnForm
+from base_ops.org.models import Base
+from base_ops.org.queries import bases_in_scope
 
 bp = Blueprint("stays", __name__)
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _bases():
+    return db.session.scalars(bases_in_scope(_actor()).order_by(Base.name)).all()
+
+
+@bp.get("/stays")
+def list_stays():
+    base_id = request.args.get("base_id", type=int)
+    rows = queries.open_stays(_actor(), base_id=base_id)
+    return render_template("intake/stays.html", rows=rows, bases=_bases(), base_id=base_id, night=clock.today(),
+                           flag_nights=services.absence_flag_nights())
+
+
+def _admit_choices(form: AdmitForm) -> None:
+    """Residents in scope without an open stay; the manager's bases; beds vacant tonight."""
+    sex_labels = {"male": _("male"), "female": _("female")}
+    form.resident_id.choices = [("", _("Choose a resident"))] + [
+        (r.id, f"{r.name} · {sex_labels[r.sex.value]} · {r.birth_on.year} · {mask_id_number(r.id_number)}")
+        for r in queries.residents_to_admit(_actor())]
+    bases = _bases()
+    form.base_id.choices = [(b.id, b.name) for b in bases]
+    form.bed_id.choices = [("", _("No bed yet"))] + [
+        (tile.id, f"{base.name} · {room.name} ({sex_labels[room.sex.value]}) · {tile.label}")
+        for base in bases for room in board(base.id, clock.today()) for tile in room.tiles if tile.state == "vacant"]
+
+
+@bp.route("/stays/new", methods=["GET", "POST"])
+def admit():
+    form = AdmitForm(admitted_on=clock.today(), resident_id=request.args.get("resident_id", type=int))
+    _admit_choices(form)
+    if form.validate_on_submit():
+        try:
+            stay = services.admit(_actor(), resident_id=form.resident_id.data, base_id=form.base_id.data,
+                                  admitted_on=form.admitted_on.data, bed_id=form.bed_id.data,
+                                  referral_source=form.referral_source.data, override_reason=form.override_reason.data)
+        except DomainError as error:
+            form_errors_from(form, error)
+        else:
+            flash(_("%(name)s admitted.", name=stay.resident.name), "success")
+            return redirect(url_for("stays.stay_detail", stay_id=stay.id))
+    return render_template("intake/stay_admit.html", form=form), 422 if form.errors else 200
+
+
+def _render_detail(stay, **forms):
+    facts = queries.stay_facts(stay)
+    night = clock.today()
+    forms.setdefault("leave_form", LeaveForm(prefix="leave", start_on=night))
+    forms.setdefault("absence_form", AbsenceForm(prefix="absence", start_on=night))
+    forms.setdefault("return_form", ReturnForm(prefix="return", returned_on=night))
+    default_destination = Destination.SELF_LEFT.value if facts.may_close_as_self_left else None
+    forms.setdefault("discharge_form", DischargeForm(prefix="discharge", discharged_on=night,
+                                                     destination=default_destination))
+    assignments = db.session.scalars(
+        select(BedAssignment).where(BedAssignment.stay_id == stay.id).order_by(BedAssignment.start_on)).all()
+    return render_template("intake/stay_detail.html", stay=stay, facts=facts, assignments=assignments, night=night,
+                           destination_labels=DESTINATION_LABELS, flag_nights=services.absence_flag_nights(),
+                           close_nights=services.absence_close_nights(), **forms)
+
+
+@bp.get("/stays/<int:stay_id>")
+def stay_detail(stay_id: int):
+    return _render_detail(queries.get_stay(_actor(), stay_id))
+
+
+def _post(stay, form_name: str, form, call, done: str):
+    """Validate one of the stay page's forms, call its service, redirect or show the page with errors."""
+    if form.validate_on_submit():
+        try:
+            call(form)
+        except DomainError as error:
+            form_errors_from(form, error)
+        else:
+            flash(done, "success")
+            return redirect(url_for("stays.stay_detail", stay_id=stay.id))
+    return _render_detail(stay, **{form_name: form}), 422
+
+
+@bp.post("/stays/<int:stay_id>/leaves")
+def record_leave(stay_id: int):
+    stay = queries.get_stay(_actor(), stay_id)
+    return _post(stay, "leave_form", LeaveForm(prefix="leave"), lambda f: services.record_leave(
+        _actor(), stay, start_on=f.start_on.data, end_on=f.end_on.data, reason=f.reason.data), _("Leave recorded."))
+
+
+@bp.post("/stays/<int:stay_id>/absences")
+def record_absence(stay_id: int):
+    stay = queries.get_stay(_actor(), stay_id)
+    return _post(stay, "absence_form", AbsenceForm(prefix="absence"), lambda f: services.record_absence(
+        _actor(), stay, start_on=f.start_on.data, note=f.note.data), _("Absence recorded."))
+
+
+@bp.post("/absences/<int:absence_id>/return")
+def record_return(absence_id: int):
+    absence = queries.get_absence(_actor(), absence_id)
+    return _post(absence.stay, "return_form", ReturnForm(prefix="return"), lambda f: services.record_return(
+        _actor(), absence, returned_on=f.returned_on.data), _("Return recorded."))
+
+
+@bp.post("/stays/<int:stay_id>/discharge")
+def discharge(stay_id: int):
+    stay = queries.get_stay(_actor(), stay_id)
+    return _post(stay, "discharge_form", DischargeForm(prefix="discharge"), lambda f: services.discharge(
+        _actor(), stay, discharged_on=f.discharged_on.data, destination=f.destination.data, note=f.note.data),
+        _("Stay closed."))

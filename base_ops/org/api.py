@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint
 
+from base_ops.accounts.models import Role
 from base_ops.core.api import PageArgsSchema, page_schema, paginate
 from base_ops.core.clock import today
 from base_ops.core.errors import NotFound
@@ -91,8 +92,9 @@ def update_bed(body, bed_id):
 @blp.arguments(BedNightQuerySchema, location="query")
 @blp.response(200, BedNightSchema(many=True))
 def list_base_beds(args, base_id):
+    """Occupants are shown to base managers and county officers; the admin sees beds only (三权分立)."""
     base = queries.get_base(_actor(), base_id)
-    return queries.beds_of_base(base, args["on"] or today())
+    return queries.beds_of_base(base, args["on"] or today(), with_occupants=_actor().role != Role.ADMIN)
 
 
 @blp.route("/reference/dibao/<string:region_code>/<int:year>", methods=["PUT"])

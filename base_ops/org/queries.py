@@ -66,10 +66,12 @@ def bed_counts_by_base(base_ids: list[int], night: date) -> dict[int, tuple[int,
     return {base_id: (total, serving) for base_id, total, serving in rows}
 
 
-def beds_of_base(base: Base, night: date) -> list[dict]:
-    """Every bed of the base with its room, sex and service state that night.
+def beds_of_base(base: Base, night: date, with_occupants: bool = True) -> list[dict]:
+    """Every bed of the base with its room, sex, service state and occupant that night.
 
-    Occupants come with the stays of the intake work; until then none is known.
+    The occupant ({"resident_id", "stay_id", "name"} or None) comes from the bed
+    assignment covering the night, for all beds in one query (beds.queries).
+    Without `with_occupants` (the admin, who sees no resident data) it is None.
     """
     serving = set(
         db.session.execute(
@@ -81,9 +83,12 @@ def beds_of_base(base: Base, night: date) -> list[dict]:
     beds = db.session.execute(
         select(Bed).join(Room).where(Room.base_id == base.id).order_by(Room.name, Bed.label)
     ).scalars()
+    from base_ops.beds.queries import occupants_by_bed  # beds build on org: imported late, no cycle
+
+    occupants = occupants_by_bed(base.id, night) if with_occupants else {}
     return [
         {"id": bed.id, "label": bed.label, "room": {"id": bed.room.id, "name": bed.room.name},
-         "sex": bed.room.sex, "in_service": bed.id in serving, "occupant": None}
+         "sex": bed.room.sex, "in_service": bed.id in serving, "occupant": occupants.get(bed.id)}
         for bed in beds
     ]
 

@@ -13,6 +13,7 @@ from base_ops.accounts import services as account_services
 from base_ops.accounts.models import User
 from base_ops.config import PROJECT_ROOT
 from base_ops.core import audit
+from base_ops.core.clock import today
 from base_ops.enterprises import services as enterprise_services
 from base_ops.extensions import db
 from base_ops.org import services as org_services
@@ -72,4 +73,71 @@ def load_demo(path: Path = DEMO_FILE, beds_from: date = date(2025, 1, 1)) -> boo
             user.totp_enabled = True
             audit.record(None, "totp_enrolled", user, via="seed")
             db.session.commit()
+    load_demo_people(today())
     return True
+
+
+PEOPLE_FILE = SEED_DIR / "demo" / "people.json"
+
+
+def demo_id_number(region: str, birth: str, sex: str) -> str:
+    """A valid ID number (GB 11643-1999) for invented demo people: first sequence that fits the sex."""
+    from stdnum.cn import ric
+
+    stem = region + birth.replace("-", "")
+    for seq in range(101, 999):
+        if (seq % 2 == 1) != (sex == "male"):
+            continue
+        body = f"{stem}{seq:03d}"
+        number = body + ric.calc_check_digit(body + "0")
+        if ric.is_valid(number):
+            return number
+    raise ValueError(f"no valid ID number for {region} {birth}")
+
+
+def load_demo_people(day: date, path: Path = PEOPLE_FILE) -> None:
+    """Residents, stays, beds, leave, case notes and notices around `day`, through the services."""
+    from datetime import timedelta
+
+    from base_ops.intake import notices, stays
+    from base_ops.org.models import Room
+    from base_ops.residents import services as residents
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    manager = db.session.execute(select(User).where(User.username == data["manager"])).scalar_one()
+    base = manager.bases[0]
+
+    def on(offset: int) -> date:
+        return day + timedelta(days=offset)
+
+    def bed_id(room_name: str, label: str) -> int:
+        room = db.session.execute(select(Room).where(Room.base_id == base.id, Room.name == room_name)).scalar_one()
+        return next(b.id for b in room.beds if b.label == label)
+
+    for person in data["residents"]:
+        resident = residents.create_resident(
+            manager, id_number=demo_id_number(person["region"], person["birth"], person["sex"]),
+            name=person["name"], hukou_region_code=person["region"], subject_type="released",
+            released_on=on(person["released"]), registered_on=on(person["registered"]),
+            prison_name=person["prison"], prison_region_code=person["prison_region"], offence=person["offence"],
+            sentence_months=person["sentence_months"], diet=person["diet"], base_id=base.id,
+            **{flag: True for flag in person["flags"]},
+        )
+        if "admitted" not in person:
+            continue
+        stay = stays.admit(manager, resident_id=resident.id, base_id=base.id, admitted_on=on(person["admitted"]),
+                           bed_id=bed_id(*person["bed"]) if "bed" in person else None)
+        if "leave" in person:
+            start, nights, reason = person["leave"]
+            stays.record_leave(manager, stay, start_on=on(start), end_on=on(start + nights), reason=reason)
+        if "note" in person:
+            kind, offset, text = person["note"]
+            residents.add_case_note(manager, resident, kind=kind, noted_on=on(offset), text=text)
+    for notice in data["notices"]:
+        notices.register_notice(
+            manager, id_number=demo_id_number(notice["region"], notice["birth"], notice["sex"]), name=notice["name"],
+            prison_name=notice["prison"], prison_region_code=notice["prison_region"],
+            expected_release_on=on(notice["release"]), received_on=on(notice["received"]),
+            receiving_region_code=base.region_code, is_key_subject=notice["key"],
+            risk_assessment=notice["risk"], relief_advice=notice["relief"],
+        )

@@ -115,7 +115,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['prison_region_code'], ['regions.code'], name=op.f('fk_release_notices_prison_region_code_regions')),
     sa.ForeignKeyConstraint(['receiving_region_code'], ['regions.code'], name=op.f('fk_release_notices_receiving_region_code_regions')),
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_release_notices_resident_id_residents')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_release_notices'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_release_notices')),
+    sa.UniqueConstraint('id_number', 'expected_release_on', name=op.f('uq_release_notices_id_number_expected_release_on'))
     )
     with op.batch_alter_table('release_notices', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_release_notices_expected_release_on'), ['expected_release_on'], unique=False)

@@ -180,3 +180,9 @@ def test_occupied_bed_cannot_leave_service(world, client, api_headers):
                             json={"in_service": False, "from": (today() + timedelta(days=1)).isoformat()})
     assert response.status_code == 409
     assert response.json["error"]["code"] == "bed_occupied"
+
+
+def test_admin_sees_beds_but_no_occupants(world, client, api_headers):
+    rows = client.get(f"/api/v1/bases/{world.base_a.id}/beds", headers=api_headers(world.admin)).json
+    assert rows and all(r["occupant"] is None for r in rows)
+    assert "张三" not in str(rows)

@@ -38,7 +38,7 @@ def _form(**overrides) -> dict:
 def test_list_masks_numbers_and_shows_categories_and_stay(world, login_as):
     html = login_as(world.manager_a).get("/residents").get_data(as_text=True)
     assert "张三" in html and "李四" not in html
-    assert "330106********1234" in html and ID_A not in html
+    assert "330106********1231" in html and ID_A not in html
     assert "高血压" not in html and "6222020200112233445" not in html
     assert "基地A" in html and "2026-09-12" in html  # current stay
     assert "resident-badge" in html  # three-none / key subject badges
@@ -62,7 +62,7 @@ def test_file_page_masks_by_default_and_shows_the_whole_file(world, login_as):
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
-    assert "330106********1234" in html and ID_A not in html
+    assert "330106********1231" in html and ID_A not in html
     assert "高血压" not in html and "6222020200112233445" not in html
     for shown in ("浙江省 / 杭州市 / 西湖区", "浙江省第一监狱", "盗窃罪", "2026-09-01", "2031-09-01",
                   "入住谈话", "基地A", "101", "2026-10-01", "探亲"):
@@ -158,7 +158,7 @@ def test_edit_form_never_shows_sensitive_values_and_keeps_them(world, login_as, 
     url = f"/residents/{world.resident_a.id}/edit"
     html = client.get(url).get_data(as_text=True)
     assert ID_A not in html and "高血压" not in html and "6222020200112233445" not in html
-    assert "张三" in html and "330106********1234" in html
+    assert "张三" in html and "330106********1231" in html
     data = _form(id_number="", name="张三丰", released_on="2026-09-01", registered_on="2026-09-10")
     response = client.post(url, data=data)
     assert response.status_code == 302
