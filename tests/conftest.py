@@ -253,8 +253,8 @@ def _training_and_jobs(db, w):
 
     from base_ops.enterprises.models import JobPosting, PlacementAgreement
     from base_ops.placements.models import Placement, Referral
-    from base_ops.training.models import CourseSession, Enrolment
     from base_ops.training.models import Course as CourseModel
+    from base_ops.training.models import CourseSession, Enrolment
 
     w.course_a = CourseModel(base_id=w.base_a.id, title="电焊基础", skill="电焊", trainer_id=w.trainer_a.id,
                              starts_on=date(2026, 11, 2), ends_on=date(2026, 12, 18), capacity=20, enrolled_count=1,
