@@ -237,6 +237,6 @@ def sign_in(page, base_url: str, username: str, password: str, totp_secret: str 
 
 def sign_out(page) -> None:
     """Open the user dropdown in the navbar and press the sign-out button (POST /logout)."""
-    page.click(".app-navbar .dropdown-toggle")
+    page.click("#user-menu")
     with page.expect_navigation():
         page.click("form[action$='/logout'] button[type=submit]")
