@@ -286,6 +286,19 @@ def _training_and_jobs(db, w):
 
 
 @pytest.fixture
+def english(app, db):
+    """Run the test with the English UI, for assertions on message text (Chinese is the default)."""
+    from flask_babel import force_locale
+
+    app.config["BABEL_DEFAULT_LOCALE"] = "en"
+    try:
+        with force_locale("en"):
+            yield
+    finally:
+        app.config["BABEL_DEFAULT_LOCALE"] = "zh_CN"
+
+
+@pytest.fixture
 def login_as(app, db):
     """login_as(user) -> a test client with a live, fresh session for that user."""
 

@@ -43,12 +43,27 @@ def index():
         context["bases"] = bases
         context["summary"] = today_summary.for_bases(bases, today())
         context["meals_today"] = sum(sum(diet_counts(b.id, today()).values()) for b in bases)
-    elif user.role in (Role.COUNTY_OFFICER, Role.TRAINER):
+    elif user.role == Role.TRAINER:
+        from base_ops.training import queries as training  # the trainer's day: today's sessions, his courses
+
+        context["bases"] = list(user.bases)
+        context["todays_sessions"] = training.todays_sessions(user, today())
+        context["courses"] = training.list_courses(user, limit=50)
+        context["marked"] = training.marked_counts([s.id for s in context["todays_sessions"]])
+    elif user.role == Role.COUNTY_OFFICER:
         bases = db.session.scalars(queries.bases_in_scope(user).order_by(Base.name).limit(200)).all()
         context["bases"] = bases
         context["counts"] = queries.bed_counts_by_base([b.id for b in bases], today())
         if user.region_code:
             context["region_path"] = queries.region_path(user.region_code)
     elif user.role == Role.ENTERPRISE:
+        from base_ops.enterprises.queries import current_agreement, posting_counts
+        from base_ops.placements.queries import due_checks, pipeline_counts
+
         context["enterprise"] = db.session.get(Enterprise, user.enterprise_id)
+        if context["enterprise"] is not None:
+            context["postings"] = posting_counts(user.enterprise_id)
+            context["agreement"] = current_agreement(user.enterprise_id)
+            context["pipeline"] = pipeline_counts(user)
+            context["due"] = due_checks(user)
     return render_template(f"home/{user.role.value}.html", **context)

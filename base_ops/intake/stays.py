@@ -112,8 +112,10 @@ def admit(actor, *, resident_id: int, base_id: int, admitted_on: date, bed_id: i
     override_reason = _text(override_reason, "override_reason", required=False, max_length=REASON_MAX)
     if resident.age_on(admitted_on) < MINIMUM_AGE:
         raise ValidationFailed.on(
-            "resident_id", _("%(name)s is under 16: refer him or her to school instead (Shanxi Measures on Resettlement and Support, art. 14).",
-                             name=resident.name), code="minor")
+            "resident_id",
+            _("%(name)s is under 16: refer him or her to school instead "
+              "(Shanxi Measures on Resettlement and Support, art. 14).", name=resident.name),
+            code="minor")
     if admitted_on > resident.support_ends_on:
         raise NotEligible.on("admitted_on", _("is outside the support period, which ended on %(date)s",
                                               date=resident.support_ends_on.isoformat()))

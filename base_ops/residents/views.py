@@ -14,9 +14,11 @@ from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.extensions import db
 from base_ops.org.models import Base
 from base_ops.org.queries import region_path
+from base_ops.placements.queries import placements_of_resident
 from base_ops.residents import forms, queries, services
 from base_ops.residents.forms import CaseNoteForm, ResidentForm, SearchForm, edit_form
 from base_ops.residents.models import Resident
+from base_ops.training.queries import courses_of_resident
 
 bp = Blueprint("residents", __name__)
 # Templates mask ID numbers with `|mask_id` (first 6 + last 4; domain.md "Identity").
@@ -86,6 +88,7 @@ def _render_file(resident: Resident, *, reveal: bool = False, note_form: CaseNot
         hukou_path=region_path(resident.hukou_region_code),
         prison_path=region_path(resident.prison_region_code) if resident.prison_region_code else [],
         stays=queries.stays_of(resident), notes=queries.case_notes_of(resident),
+        courses=courses_of_resident(resident.id), placements=placements_of_resident(resident.id),
         registering_base=db.session.get(Base, resident.base_id),
     ), status
 

@@ -44,6 +44,7 @@ def _url_args(rule, world) -> dict:
         "referral_id": world.referral_a.id,
         "placement_id": world.placement_a.id,
         "absence_id": 1,  # the world has no absence: a 404 for the roles let in
+        "phrase_id": 1,  # the first phrase the migration seeds
         # Modules add sample values for new URL parameters here.
     }
     return {name: values[name] for name in rule.arguments}

@@ -152,7 +152,8 @@ def test_enterprise_posts_hires_and_the_manager_sees_the_placement(page, live_se
     # placements.queries.placements_of_resident is there to be wired in) and discharges as employed
     sign_in(page, live_server, "manager", password)
     page.goto(f"{live_server}/postings/{posting_id}")
-    assert "Every position" in page.content() or "岗位已满" in page.content() or page.locator(".badge.text-bg-warning").count()
+    assert page.locator(".posting-card .badge.text-bg-warning").count() == 1  # "full"
+    assert page.locator("form[action$='/referrals/new']").count() == 0  # no referral to a full posting
     _shot(shot, page, "5c-manager-posting-full")
     page.goto(f"{live_server}/placements")
     row = page.locator("table.placement-table tbody tr", has_text="林志远")

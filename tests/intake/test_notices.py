@@ -95,7 +95,7 @@ def test_lower_case_x_is_stored_upper_case(world, db, frozen_today):
     assert notice.id_number == "33010619850101001X"
 
 
-def test_received_in_the_future_is_refused_and_nothing_written(world, db, frozen_today):
+def test_received_in_the_future_is_refused_and_nothing_written(world, db, frozen_today, english):
     before = notice_count(db)
     with pytest.raises(ValidationFailed) as caught:
         notices.register_notice(world.manager_a, **notice_fields(received_on=date(2026, 11, 21)))
@@ -136,7 +136,7 @@ def test_several_errors_are_reported_together(world, db, frozen_today):
     assert "id_number" in caught.value.message
 
 
-def test_receiving_county_scope(factory, world, db, frozen_today):
+def test_receiving_county_scope(factory, world, db, frozen_today, english):
     # County officer of X may not register for Y; an officer of the city may register for either county.
     with pytest.raises(ValidationFailed) as caught:
         notices.register_notice(world.officer_x, **notice_fields(receiving_region_code="330110"))

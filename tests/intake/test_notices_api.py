@@ -79,7 +79,7 @@ def test_missing_and_malformed_fields_are_422_naming_them(world, client, api_hea
         ReleaseNotice.name == "赵六")) == 0
 
 
-def test_receiving_county_outside_scope_is_422(world, client, api_headers, db, frozen_today):
+def test_receiving_county_outside_scope_is_422(world, client, api_headers, db, frozen_today, english):
     response = client.post(URL, headers=api_headers(world.manager_a), json=body(receiving_region_code="330110"))
     assert response.status_code == 422
     assert response.json["error"]["fields"] == {"receiving_region_code": ["is outside your scope"]}

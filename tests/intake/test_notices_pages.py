@@ -69,7 +69,7 @@ def test_detail_shows_risk_to_the_manager_and_404_outside_scope(world, login_as,
         assert login_as(denied).get(url).status_code == 403
 
 
-def test_feedback_and_collection_forms(world, login_as, db, frozen_today):
+def test_feedback_and_collection_forms(world, login_as, db, frozen_today, english):
     client = login_as(world.manager_a)
     url = f"/notices/{world.notice_x.id}"
     bad = client.post(f"{url}/feedback", data={"fb-sent_on": "2026-11-10", "fb-arrangement": "接回"})

@@ -64,7 +64,7 @@ def test_only_base_managers_admit(world, db):
         stays.admit(world.officer_x, resident_id=person.id, base_id=world.base_a.id, admitted_on=TODAY)
 
 
-def test_a_child_under_16_is_refused_as_minor(world, db):
+def test_a_child_under_16_is_refused_as_minor(world, db, english):
     child = make_resident(db, world.base_a, birth=date(2012, 1, 1))
     with pytest.raises(ValidationFailed) as error:
         stays.admit(world.manager_a, resident_id=child.id, base_id=world.base_a.id, admitted_on=TODAY,
@@ -109,7 +109,7 @@ def test_key_subjects_three_none_and_hardship_need_no_override(world, db, flags)
     assert stay.override_reason is None
 
 
-def test_outside_the_support_period_is_refused_even_with_an_override(world, db):
+def test_outside_the_support_period_is_refused_even_with_an_override(world, db, english):
     # Released 2021-03-01: the support period (5 years) ended 2026-03-01.
     person = make_resident(db, world.base_a, released_on=date(2021, 3, 1))
     with pytest.raises(ValidationFailed) as error:

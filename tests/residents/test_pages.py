@@ -239,3 +239,11 @@ def test_trainer_and_enterprise_get_403_on_every_residents_endpoint(app, world, 
                 assert not [s for s in sentinels if s in text], (user.username, url)
         found = app.test_client().get("/api/v1/residents?q=张", headers=api_headers(user))
         assert found.status_code == 403 and "张三" not in found.get_data(as_text=True)
+
+
+def test_file_shows_courses_and_placements(world, login_as):
+    """一人一档: the file gathers the person's training and jobs too."""
+    body = login_as(world.manager_a).get(f"/residents/{world.resident_a.id}").get_data(as_text=True)
+    assert "电焊基础" in body  # course_a
+    assert "物业保洁员" in body  # placement_a's posting
+    assert "3800.00" in body

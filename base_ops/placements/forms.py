@@ -1,0 +1,67 @@
+"""Referral, hire, retention-check, end and discharge forms (shape only; the rules are the services')."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from base_ops.placements.models import ReferralStatus
+
+REFERRAL_STATUS_LABELS = {
+    ReferralStatus.REFERRED: _l("Referred"),
+    ReferralStatus.INTERVIEWING: _l("Interviewing"),
+    ReferralStatus.OFFERED: _l("Offered"),
+    ReferralStatus.HIRED: _l("Hired"),
+    ReferralStatus.DECLINED_BY_EMPLOYER: _l("Declined by the employer"),
+    ReferralStatus.DECLINED_BY_RESIDENT: _l("Declined by the resident"),
+    ReferralStatus.WITHDRAWN: _l("Withdrawn"),
+}
+# Button labels for the moves of the pipeline.
+MOVE_LABELS = {
+    ReferralStatus.INTERVIEWING: _l("Invite to interview"),
+    ReferralStatus.OFFERED: _l("Make an offer"),
+    ReferralStatus.DECLINED_BY_EMPLOYER: _l("Decline"),
+    ReferralStatus.DECLINED_BY_RESIDENT: _l("Resident declined"),
+    ReferralStatus.WITHDRAWN: _l("Withdraw the referral"),
+}
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class ReferralForm(FlaskForm):
+    posting_id = SelectField(_l("Job posting"), coerce=_int_or_none, validate_choice=False,
+                             validators=[InputRequired()])
+    resident_id = SelectField(_l("Resident"), coerce=_int_or_none, validate_choice=False,
+                              validators=[InputRequired()])
+
+
+class StatusForm(FlaskForm):
+    status = HiddenField(validators=[DataRequired()])
+
+
+class HireForm(FlaskForm):
+    started_on = DateField(_l("Starts on"), validators=[DataRequired()])
+    contract_months = IntegerField(_l("Labour contract (months)"), default=12,
+                                   validators=[InputRequired(), NumberRange(min=1, max=120)])
+    monthly_wage = DecimalField(_l("Monthly wage (CNY)"), places=2, validators=[InputRequired(), NumberRange(min=0)])
+    social_insurance = BooleanField(_l("Social insurance paid"), default=True)
+
+
+class CheckForm(FlaskForm):
+    checked_on = DateField(_l("Checked on"), validators=[DataRequired()])
+    employed = SelectField(_l("Still employed?"), choices=[("1", _l("Yes, still employed")),
+                                                           ("0", _l("No, no longer employed"))])
+
+
+class EndForm(FlaskForm):
+    ended_on = DateField(_l("Ended on"), validators=[DataRequired()])
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
+
+
+class DischargeForm(FlaskForm):
+    discharged_on = DateField(_l("Leaves the base on"), validators=[DataRequired()])

@@ -1,0 +1,74 @@
+// Training: the attendance screen (no inline scripts: CSP is 'self').
+// "All present" marks every row; the counts follow every change; Save first shows the counts
+// in a confirmation, and only "Confirm and save" posts the form (one POST with every row).
+(function () {
+  "use strict";
+
+  var picker = document.getElementById("session-picker");
+  if (picker) {
+    picker.addEventListener("change", function () { picker.form.submit(); });
+  }
+
+  var form = document.getElementById("attendance-form");
+  if (!form) {
+    return;
+  }
+  var rows = form.querySelectorAll(".training-roster-row");
+
+  function counts() {
+    var result = { present: 0, late: 0, absent: 0, excused: 0, unmarked: 0 };
+    rows.forEach(function (row) {
+      var checked = row.querySelector("input[type=radio]:checked");
+      result[checked ? checked.value : "unmarked"] += 1;
+    });
+    return result;
+  }
+
+  // Writes values[key] into every element carrying the attribute (e.g. data-count="late").
+  function show(attribute, values) {
+    form.querySelectorAll("[" + attribute + "]").forEach(function (el) {
+      el.textContent = String(values[el.getAttribute(attribute)]);
+    });
+  }
+
+  function refresh() {
+    var values = counts();
+    show("data-count", values);
+    rows.forEach(function (row) {
+      row.classList.toggle("training-unmarked", !row.querySelector("input[type=radio]:checked"));
+    });
+    return values;
+  }
+
+  document.getElementById("all-present").addEventListener("click", function () {
+    rows.forEach(function (row) {
+      var present = row.querySelector("input[value=present]");
+      if (present) { present.checked = true; }
+    });
+    refresh();
+  });
+
+  form.addEventListener("change", refresh);
+
+  var modalElement = document.getElementById("confirm-attendance");
+  var confirmed = false;
+  form.addEventListener("submit", function (event) {
+    if (confirmed || !window.bootstrap || !modalElement) {
+      return; // without Bootstrap's script the form simply posts
+    }
+    event.preventDefault();
+    var values = refresh();
+    show("data-confirm-count", values);
+    document.getElementById("confirm-unmarked").classList.toggle("d-none", values.unmarked === 0);
+    document.getElementById("confirm-save").disabled = values.unmarked === rows.length;
+    window.bootstrap.Modal.getOrCreateInstance(modalElement).show();
+  });
+
+  document.getElementById("confirm-save").addEventListener("click", function () {
+    confirmed = true;
+    this.disabled = true;
+    form.submit();
+  });
+
+  refresh();
+})();

@@ -1,0 +1,181 @@
+"""Concurrency: two hires racing for the last open position of a posting, and one referral hired
+twice at once. Exactly one wins; the other gets a clear 409 (posting_full / invalid_transition),
+never a 500, never a second placement, and open_positions never goes below zero.
+
+Like tests/beds/test_races.py: a database of its own (a SQLite file, or a PostgreSQL database
+created for the module when TEST_DATABASE_URL is set), threads with their own app contexts and
+sessions, released together by a barrier after each has read what it needs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from base_ops import create_app
+from base_ops.config import TestConfig
+from base_ops.extensions import db
+
+TODAY = date(2026, 11, 20)
+SERIALS = itertools.count(1000)
+
+
+def _admin_dsn(url) -> str:
+    return url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+
+
+@pytest.fixture(autouse=True)
+def frozen_today(monkeypatch):
+    for module in ("base_ops.core.clock", "base_ops.placements.services", "base_ops.placements.queries"):
+        monkeypatch.setattr(f"{module}.today", lambda: TODAY)
+
+
+@pytest.fixture(scope="module")
+def race_app(tmp_path_factory):
+    import psycopg
+    from flask_migrate import upgrade
+
+    tmp = tmp_path_factory.mktemp("placement_race")
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    name = None
+    if pg_url:
+        url = make_url(pg_url)
+        name = f"base_ops_hire_race_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        with psycopg.connect(_admin_dsn(url), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        database_url = url.set(database=name).render_as_string(hide_password=False)
+    else:
+        database_url = f"sqlite:///{tmp / 'race.sqlite3'}"
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, UPLOAD_FOLDER=str(tmp / "uploads"),
+                     SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 5} if pg_url else {})
+    try:
+        with app.app_context():
+            upgrade()
+            _site(app)
+            db.session.remove()
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if name:
+            with psycopg.connect(_admin_dsn(make_url(pg_url)), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _site(app) -> None:
+    from base_ops.accounts.services import create_user
+    from base_ops.enterprises.services import create_enterprise
+    from base_ops.org import services as org
+    from tests.conftest import REGIONS
+
+    org.load_regions([{"code": c, "name": n, "level": lvl, "parent_code": p} for c, n, lvl, p in REGIONS])
+    base = org.create_base(None, name="竞争基地", region_code="330106", address="测试路 9 号")
+    enterprise = create_enterprise(None, name="竞争企业", uscc="91330106MA27XK3L01", region_code="330106",
+                                   contact_name="王", contact_phone="0571-1")
+    create_user(None, username="race_manager", role="base_manager", password="Correct-Horse-42", base_ids=[base.id])
+    create_user(None, username="race_hr", role="enterprise", password="Correct-Horse-42",
+                enterprise_id=enterprise.id)
+    app.config["RACE_BASE_ID"] = base.id
+    app.config["RACE_ENTERPRISE_ID"] = enterprise.id
+
+
+def _user(username):
+    from base_ops.accounts.models import User
+
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+def _offered_pair(app, tag: str, positions: int = 1) -> tuple[int, list[int]]:
+    """A posting with `positions` and two residents referred to it and offered: (posting_id, referral ids)."""
+    from base_ops.enterprises import services as enterprise_services
+    from base_ops.placements import services
+    from tests.placements.helpers import admit_new_resident
+
+    with app.app_context():
+        from base_ops.org.models import Base
+
+        manager, hr = _user("race_manager"), _user("race_hr")
+        base = db.session.get(Base, app.config["RACE_BASE_ID"])
+        posting = enterprise_services.create_posting(
+            hr, enterprise_id=app.config["RACE_ENTERPRISE_ID"], title=f"岗位{tag}", description="d",
+            positions=positions, wage_min=3000, wage_max=4000, location="杭州", provides_housing=False)
+        enterprise_services.open_posting(hr, posting)
+        referral_ids = []
+        for i in range(2):
+            resident, _ = admit_new_resident(manager, base, next(SERIALS), f"竞{tag}{i}", admitted_on=date(2026, 11, 1))
+            referral = services.refer(manager, posting_id=posting.id, resident_id=resident.id)
+            services.move_referral(hr, referral, status="interviewing")
+            services.move_referral(hr, referral, status="offered")
+            referral_ids.append(referral.id)
+        return posting.id, referral_ids
+
+
+def _race(app, referral_ids: list[int]) -> list[str]:
+    from base_ops.core.errors import DomainError
+    from base_ops.placements import services
+    from base_ops.placements.models import Referral
+
+    barrier = threading.Barrier(len(referral_ids), timeout=30)
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def run(referral_id):
+        outcome = None
+        with app.app_context():
+            try:
+                hr = _user("race_hr")
+                referral = db.session.get(Referral, referral_id)
+                assert referral.status == "offered"  # read first: a SQLite worker holds a snapshot
+                barrier.wait()
+                services.hire(hr, referral, started_on=TODAY, contract_months=12, monthly_wage="4000",
+                              social_insurance=True)
+                outcome = "ok"
+            except DomainError as error:
+                outcome = error.code
+            except Exception as error:  # anything else is a failure of the test
+                outcome = repr(error)
+            finally:
+                db.session.remove()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(rid,)) for rid in referral_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a racer hung"
+    return sorted(results)
+
+
+def _state(app, posting_id: int) -> tuple[int, int]:
+    from base_ops.enterprises.models import JobPosting
+    from base_ops.placements.models import Placement, Referral
+
+    with app.app_context():
+        placements = db.session.scalar(select(func.count()).select_from(Placement).join(Referral)
+                                       .where(Referral.posting_id == posting_id))
+        return db.session.get(JobPosting, posting_id).open_positions, placements
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_two_hires_race_for_the_last_position(race_app, round_):
+    posting_id, referral_ids = _offered_pair(race_app, f"L{round_}")
+    results = _race(race_app, referral_ids)
+    assert results == ["ok", "posting_full"]
+    assert _state(race_app, posting_id) == (0, 1)
+
+
+def test_the_same_referral_hired_twice_at_once(race_app):
+    posting_id, referral_ids = _offered_pair(race_app, "S", positions=2)
+    results = _race(race_app, [referral_ids[0], referral_ids[0]])
+    assert results == ["invalid_transition", "ok"]
+    assert _state(race_app, posting_id) == (1, 1)

@@ -1,0 +1,264 @@
+"""Concurrency (issue 4 "Done when"): two enrolments racing for the last place — one wins, the other
+gets 409 course_full; two saves of one roster at once — no duplicate rows, no 500.
+
+These cannot use the rolled-back `db` fixture (one connection): the module builds its own app on its
+own database — a SQLite file, or with TEST_DATABASE_URL a PostgreSQL database created for the module
+and dropped after — and runs two threads, each with its own app context, session and connection,
+released together by a barrier (the pattern of tests/beds/test_races.py).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from base_ops import create_app
+from base_ops.config import TestConfig
+from base_ops.extensions import db
+
+TODAY = date(2026, 11, 20)
+
+
+def _admin_dsn(url) -> str:
+    return url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="module")
+def race_app(tmp_path_factory):
+    import psycopg
+    from flask_migrate import upgrade
+
+    tmp = tmp_path_factory.mktemp("training_race")
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    name = None
+    if pg_url:
+        url = make_url(pg_url)
+        name = f"base_ops_training_race_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        with psycopg.connect(_admin_dsn(url), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        database_url = url.set(database=name).render_as_string(hide_password=False)
+    else:
+        database_url = f"sqlite:///{tmp / 'race.sqlite3'}"
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, UPLOAD_FOLDER=str(tmp / "uploads"),
+                     SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 5} if pg_url else {})
+    try:
+        with app.app_context():
+            upgrade()
+            _site(app)
+            db.session.remove()
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if name:
+            with psycopg.connect(_admin_dsn(make_url(pg_url)), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _site(app) -> None:
+    from base_ops.accounts.services import create_user
+    from base_ops.org import services as org
+    from tests.conftest import REGIONS
+
+    org.load_regions([{"code": c, "name": n, "level": lvl, "parent_code": p} for c, n, lvl, p in REGIONS])
+    base = org.create_base(None, name="培训竞争基地", region_code="330106", address="测试路 10 号")
+    create_user(None, username="race_manager", role="base_manager", password="Correct-Horse-42", base_ids=[base.id])
+    create_user(None, username="race_trainer", role="trainer", password="Correct-Horse-42", base_ids=[base.id])
+    app.config["RACE_BASE_ID"] = base.id
+
+
+@pytest.fixture(autouse=True)
+def frozen_today(monkeypatch):
+    monkeypatch.setattr("base_ops.core.clock.today", lambda: TODAY)
+
+
+def _user(username: str):
+    from base_ops.accounts.models import User
+
+    return db.session.scalar(select(User).where(User.username == username))
+
+
+class Scene:
+    """Handles onto the race database (ids only: objects stay in their own sessions)."""
+
+    def __init__(self, app):
+        self.app = app
+        self.base_id = app.config["RACE_BASE_ID"]
+
+    def resident(self, name: str) -> int:
+        from base_ops.intake.models import Stay
+        from base_ops.residents.models import Resident
+
+        with self.app.app_context():
+            person = Resident(id_number=f"330106199001{uuid.uuid4().int % 10**6:06d}", name=name, sex="male",
+                              birth_on=date(1990, 1, 1), hukou_region_code="330106", subject_type="released",
+                              released_on=date(2026, 8, 1), is_homeless=True, has_no_relatives=True,
+                              is_unemployed=True, base_id=self.base_id)
+            db.session.add(person)
+            db.session.flush()
+            db.session.add(Stay(resident_id=person.id, base_id=self.base_id, admitted_on=date(2026, 9, 1)))
+            db.session.commit()
+            return person.id
+
+    def course(self, capacity: int) -> int:
+        from base_ops.training import services
+
+        with self.app.app_context():
+            course = services.create_course(_user("race_manager"), base_id=self.base_id, title=f"竞争课程{capacity}",
+                                            skill="其他", trainer="race_trainer", starts_on=date(2026, 11, 1),
+                                            ends_on=date(2026, 12, 31), capacity=capacity, hours=Decimal("10"))
+            services.add_session(_user("race_manager"), course, held_on=TODAY, hours=Decimal("2"))
+            return course.id
+
+    def enrol(self, course_id: int, resident_id: int) -> None:
+        from base_ops.training import services
+        from base_ops.training.models import Course
+
+        with self.app.app_context():
+            services.enrol(_user("race_manager"), db.session.get(Course, course_id), resident_id=resident_id)
+
+    def scalar(self, stmt):
+        with self.app.app_context():
+            return db.session.scalar(stmt)
+
+
+@pytest.fixture
+def scene(race_app):
+    return Scene(race_app)
+
+
+def race(app, work, *args_per_thread) -> list[str]:
+    """work(barrier, *args) in one thread per args, each in its own app context; returns sorted outcomes:
+    "ok", a domain error code, or the repr of anything unexpected."""
+    from base_ops.core.errors import DomainError
+
+    barrier = threading.Barrier(len(args_per_thread), timeout=30)
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def run(*args):
+        with app.app_context():
+            try:
+                work(barrier, *args)
+                outcome = "ok"
+            except DomainError as error:
+                outcome = error.code
+            except Exception as error:
+                outcome = repr(error)
+            finally:
+                db.session.remove()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=run, args=args) for args in args_per_thread]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a racer hung"
+    return sorted(results)
+
+
+def _enrol(barrier, course_id, resident_id):
+    from base_ops.training import services
+    from base_ops.training.models import Course
+
+    actor = _user("race_manager")
+    course = db.session.get(Course, course_id)  # each racer has read before the race (the hard case on SQLite)
+    barrier.wait()
+    services.enrol(actor, course, resident_id=resident_id)
+
+
+def _counts(scene, course_id) -> tuple[int, int]:
+    from base_ops.training.models import Course, Enrolment
+
+    rows = scene.scalar(select(func.count()).select_from(Enrolment).where(Enrolment.course_id == course_id))
+    return scene.scalar(select(Course.enrolled_count).where(Course.id == course_id)), rows
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_two_enrolments_for_the_last_place_one_wins(scene, round_):
+    course_id = scene.course(capacity=2)
+    scene.enrol(course_id, scene.resident(f"先到{round_}"))
+    first, second = scene.resident(f"甲{round_}"), scene.resident(f"乙{round_}")
+
+    results = race(scene.app, _enrol, (course_id, first), (course_id, second))
+
+    assert results == ["course_full", "ok"]
+    assert _counts(scene, course_id) == (2, 2)
+
+
+def test_the_same_resident_enrolled_twice_at_once_gets_one_row(scene):
+    course_id = scene.course(capacity=5)
+    person = scene.resident("重复")
+    results = race(scene.app, _enrol, (course_id, person), (course_id, person))
+    assert results == ["already_enrolled", "ok"]
+    assert _counts(scene, course_id) == (1, 1)
+
+
+def test_two_http_enrolments_for_the_last_place_one_201_one_409(scene):
+    from base_ops.accounts.services import issue_token
+
+    course_id = scene.course(capacity=1)
+    first, second = scene.resident("丙"), scene.resident("丁")
+    with scene.app.app_context():
+        token, _expires = issue_token(_user("race_manager"), via="test")
+    headers = {"Authorization": f"Bearer {token}"}
+    barrier = threading.Barrier(2, timeout=30)
+    responses = []
+    lock = threading.Lock()
+
+    def post(resident_id):
+        client = scene.app.test_client()
+        barrier.wait()
+        response = client.post(f"/api/v1/courses/{course_id}/enrolments", headers=headers,
+                               json={"resident_id": resident_id})
+        with lock:
+            responses.append((response.status_code, (response.json or {}).get("error", {}).get("code")))
+
+    threads = [threading.Thread(target=post, args=(resident_id,)) for resident_id in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(responses) == [(201, None), (409, "course_full")]
+    assert _counts(scene, course_id) == (1, 1)
+
+
+def _save(barrier, session_id, records):
+    from base_ops.training import services
+    from base_ops.training.models import CourseSession
+
+    actor = _user("race_trainer")
+    session = db.session.get(CourseSession, session_id)
+    barrier.wait()
+    services.record_attendance(actor, session, records)
+
+
+def test_two_saves_of_one_roster_at_once_leave_one_row_per_resident(scene):
+    from base_ops.training.models import Attendance, CourseSession
+
+    course_id = scene.course(capacity=10)
+    people = [scene.resident(f"学员{i}") for i in range(5)]
+    for person in people:
+        scene.enrol(course_id, person)
+    session_id = scene.scalar(select(CourseSession.id).where(CourseSession.course_id == course_id))
+    present = [{"resident_id": p, "status": "present"} for p in people]
+    late = [{"resident_id": p, "status": "late"} for p in people]
+
+    results = race(scene.app, _save, (session_id, present), (session_id, late))
+
+    assert results == ["ok", "ok"]  # serialised on the session row: the later save updates the earlier's rows
+    assert scene.scalar(select(func.count()).select_from(Attendance)
+                        .where(Attendance.session_id == session_id)) == 5
+    statuses = scene.scalar(select(func.count(func.distinct(Attendance.status)))
+                            .where(Attendance.session_id == session_id))
+    assert statuses == 1  # all from one save or all from the other, never a mix
