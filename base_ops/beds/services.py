@@ -20,7 +20,6 @@ Either way the loser gets 409 bed_unavailable, never a 500.
 from __future__ import annotations
 
 from datetime import date
-from functools import wraps
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select, text
@@ -28,8 +27,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from base_ops.beds.models import BedAssignment
 from base_ops.core import audit
-from base_ops.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from base_ops.core.errors import Conflict, NotFound, ValidationFailed
 from base_ops.core.scope import base_ids_filter
+from base_ops.core.transactions import atomic, end_read_snapshot, is_busy
 from base_ops.extensions import db
 from base_ops.org import services as org_services
 from base_ops.org.models import Bed, Room
@@ -49,20 +49,6 @@ class StayClosed(Conflict):
 
 # ---------------------------------------------------------------- locking and commit
 
-def atomic(use_case):
-    """A refused use case leaves nothing behind: roll back what it flushed and release the locks it took."""
-
-    @wraps(use_case)
-    def wrapper(*args, **kwargs):
-        try:
-            return use_case(*args, **kwargs)
-        except DomainError:
-            db.session.rollback()
-            raise
-
-    return wrapper
-
-
 def lock_for_change(*, resident_id: int | None = None, bed_ids: tuple[int, ...] = ()) -> None:
     """Serialise writers before reading what the change depends on. Call it first in a use case.
 
@@ -75,14 +61,13 @@ def lock_for_change(*, resident_id: int | None = None, bed_ids: tuple[int, ...] 
     """
     session = db.session
     if session.get_bind().dialect.name == "sqlite":
-        if not (session.new or session.dirty or session.deleted):
-            session.commit()  # nothing of this use case is written yet: this only ends the read snapshot
+        end_read_snapshot()
         try:
             session.execute(text("UPDATE beds SET label = label WHERE id = :id"),
                             {"id": bed_ids[0] if bed_ids else 0})
         except OperationalError as error:
             session.rollback()
-            if _is_busy(error):
+            if is_busy(error):
                 raise _busy() from None
             raise
         return
@@ -111,14 +96,9 @@ def commit_or_conflict() -> None:
         raise
     except OperationalError as error:
         db.session.rollback()
-        if _is_busy(error):
+        if is_busy(error):
             raise _busy() from None
         raise
-
-
-def _is_busy(error: OperationalError) -> bool:
-    message = str(error.orig).lower()
-    return "locked" in message or "busy" in message
 
 
 def _busy() -> BedUnavailable:

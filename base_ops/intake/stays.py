@@ -21,6 +21,7 @@ from base_ops.beds import services as beds
 from base_ops.beds.services import StayClosed
 from base_ops.core import audit, clock
 from base_ops.core.errors import Conflict, PermissionDenied, ValidationFailed
+from base_ops.core.transactions import atomic
 from base_ops.extensions import db
 from base_ops.intake.models import Absence, Destination, Leave, Stay
 from base_ops.org.queries import get_base
@@ -87,7 +88,7 @@ def _eligibility_problem(resident, admitted_on: date) -> str | None:
     return _("%(name)s is neither a 三无 person, a key subject nor in special hardship.", name=resident.name)
 
 
-@beds.atomic
+@atomic
 def admit(actor, *, resident_id: int, base_id: int, admitted_on: date, bed_id: int | None = None,
           referral_source: str | None = None, override_reason: str | None = None) -> Stay:
     """Admit a resident to a base (入住), optionally into a bed from the first night.
@@ -167,7 +168,7 @@ def _within_stay(stay: Stay, field: str, day: date) -> None:
                                            date=stay.admitted_on.isoformat()))
 
 
-@beds.atomic
+@atomic
 def record_leave(actor, stay: Stay, *, start_on: date, end_on: date, reason: str) -> Leave:
     """Nights [start_on, end_on) away with permission (请假外出): the bed stays held, no meals.
 
@@ -196,7 +197,7 @@ def record_leave(actor, stay: Stay, *, start_on: date, end_on: date, reason: str
     return leave
 
 
-@beds.atomic
+@atomic
 def record_absence(actor, stay: Stay, *, start_on: date, note: str | None = None) -> Absence:
     """He did not come back and has no leave: away without leave from the night `start_on`.
 
@@ -232,7 +233,7 @@ def record_absence(actor, stay: Stay, *, start_on: date, note: str | None = None
     return absence
 
 
-@beds.atomic
+@atomic
 def record_return(actor, absence: Absence, *, returned_on: date) -> Absence:
     """He came back: the absence covers nights [start_on, returned_on).
 
@@ -257,7 +258,7 @@ def record_return(actor, absence: Absence, *, returned_on: date) -> Absence:
 
 # ---------------------------------------------------------------- discharge
 
-@beds.atomic
+@atomic
 def discharge(actor, stay: Stay, *, discharged_on: date, destination: str, note: str | None = None) -> Stay:
     """Close the stay (离站) with a destination of domain.md; ends the bed from that night.
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import wraps
 
 from flask_babel import gettext as _
 from sqlalchemy import select, text
@@ -25,7 +24,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from base_ops.accounts.models import Role
 from base_ops.core import audit, clock
-from base_ops.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
+from base_ops.core.errors import Conflict, PermissionDenied, ValidationFailed
+from base_ops.core.transactions import atomic, end_read_snapshot, is_busy
 from base_ops.extensions import db
 from base_ops.org.queries import get_base
 from base_ops.residents.models import Resident
@@ -68,43 +68,16 @@ class Busy(Conflict):
 
 # ---------------------------------------------------------------- plumbing
 
-def atomic(use_case):
-    """A refused use case leaves nothing behind: roll back whatever it flushed."""
-
-    @wraps(use_case)
-    def wrapper(*args, **kwargs):
-        try:
-            return use_case(*args, **kwargs)
-        except DomainError:
-            db.session.rollback()
-            raise
-
-    return wrapper
-
-
-def _end_read_snapshot() -> None:
-    """SQLite: a transaction that has read cannot later wait for the write lock (it fails at once),
-    so end the read-only transaction the request opened before the first write of a use case."""
-    session = db.session
-    if session.get_bind().dialect.name == "sqlite" and not (session.new or session.dirty or session.deleted):
-        session.commit()
-
-
 def _write(statement: str, params: dict) -> None:
     """The use case's first write, which takes the lock that serialises it; busy SQLite -> 409."""
-    _end_read_snapshot()
+    end_read_snapshot()
     try:
         db.session.execute(text(statement), params)
     except OperationalError as error:
         db.session.rollback()
-        if _is_busy(error):
+        if is_busy(error):
             raise Busy(_("Someone else is saving to this course. Please try again.")) from None
         raise
-
-
-def _is_busy(error: OperationalError) -> bool:
-    message = str(error.orig).lower()
-    return "locked" in message or "busy" in message
 
 
 def _commit() -> None:
@@ -112,7 +85,7 @@ def _commit() -> None:
         db.session.commit()
     except OperationalError as error:
         db.session.rollback()
-        if _is_busy(error):
+        if is_busy(error):
             raise Busy(_("Someone else is saving to this course. Please try again.")) from None
         raise
 

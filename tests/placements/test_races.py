@@ -10,25 +10,17 @@ sessions, released together by a barrier after each has read what it needs.
 from __future__ import annotations
 
 import itertools
-import os
 import threading
-import uuid
 from datetime import date
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
 
-from base_ops import create_app
-from base_ops.config import TestConfig
 from base_ops.extensions import db
+from tests.race_support import separate_app
 
 TODAY = date(2026, 11, 20)
 SERIALS = itertools.count(1000)
-
-
-def _admin_dsn(url) -> str:
-    return url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
 
 
 @pytest.fixture(autouse=True)
@@ -39,35 +31,7 @@ def frozen_today(monkeypatch):
 
 @pytest.fixture(scope="module")
 def race_app(tmp_path_factory):
-    import psycopg
-    from flask_migrate import upgrade
-
-    tmp = tmp_path_factory.mktemp("placement_race")
-    pg_url = os.environ.get("TEST_DATABASE_URL")
-    name = None
-    if pg_url:
-        url = make_url(pg_url)
-        name = f"base_ops_hire_race_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        with psycopg.connect(_admin_dsn(url), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        database_url = url.set(database=name).render_as_string(hide_password=False)
-    else:
-        database_url = f"sqlite:///{tmp / 'race.sqlite3'}"
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, UPLOAD_FOLDER=str(tmp / "uploads"),
-                     SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 5} if pg_url else {})
-    try:
-        with app.app_context():
-            upgrade()
-            _site(app)
-            db.session.remove()
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if name:
-            with psycopg.connect(_admin_dsn(make_url(pg_url)), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from separate_app(tmp_path_factory, "hire_race", _site)
 
 
 def _site(app) -> None:

@@ -1,0 +1,56 @@
+"""A separate, migrated database for concurrency tests.
+
+Race tests cannot use the rolled-back `db` fixture (one connection). Each
+module gets its own app on its own database — a SQLite file, or with
+TEST_DATABASE_URL a PostgreSQL database created for the module and dropped
+after — so two threads can each hold their own connection.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+from sqlalchemy.engine import make_url
+
+from base_ops import create_app
+from base_ops.config import TestConfig
+from base_ops.extensions import db
+
+
+def _admin_dsn(url) -> str:
+    return url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+
+
+def separate_app(tmp_path_factory, label: str, build_site: Callable) -> Iterator:
+    """Yield an app on a fresh migrated database after `build_site(app)`; drop the database after."""
+    import psycopg
+    from flask_migrate import upgrade
+
+    tmp = tmp_path_factory.mktemp(label)
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    name = None
+    if pg_url:
+        url = make_url(pg_url)
+        name = f"base_ops_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+        with psycopg.connect(_admin_dsn(url), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        database_url = url.set(database=name).render_as_string(hide_password=False)
+    else:
+        database_url = f"sqlite:///{tmp / 'race.sqlite3'}"
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, UPLOAD_FOLDER=str(tmp / "uploads"),
+                     SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 5} if pg_url else {})
+    try:
+        with app.app_context():
+            upgrade()
+            build_site(app)
+            db.session.remove()
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        if name:
+            with psycopg.connect(_admin_dsn(make_url(pg_url)), autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
