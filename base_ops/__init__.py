@@ -99,6 +99,8 @@ def _register_blueprints(app: Flask) -> None:
     from base_ops.placements.views import bp as placements_bp
     from base_ops.residents.api import blp as residents_blp
     from base_ops.residents.views import bp as residents_bp
+    from base_ops.subsidies.api import blp as subsidies_blp
+    from base_ops.subsidies.views import bp as subsidies_bp
     from base_ops.training.api import blp as training_blp
     from base_ops.training.views import bp as training_bp
 
@@ -107,7 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(org_bp)
     app.register_blueprint(enterprises_bp)
     app.register_blueprint(audit_bp)
-    for bp in (residents_bp, notices_bp, stays_bp, beds_bp, meals_bp, training_bp, placements_bp):
+    for bp in (residents_bp, notices_bp, stays_bp, beds_bp, meals_bp, training_bp, placements_bp, subsidies_bp):
         app.register_blueprint(bp)
 
     api = BaseOpsApi(app, spec_kwargs={
@@ -115,7 +117,7 @@ def _register_blueprints(app: Flask) -> None:
         "security": [{"bearer": []}],
     })
     for blp in (auth_blp, reference_blp, audit_blp, residents_blp, notices_blp, stays_blp, beds_blp, meals_blp,
-                training_blp, enterprises_blp, placements_blp):
+                training_blp, enterprises_blp, placements_blp, subsidies_blp):
         api.register_blueprint(blp, url_prefix=API_PREFIX)
         csrf.exempt(blp)  # bearer tokens, no cookies: CSRF does not apply
     app.extensions["base_ops_api"] = api

@@ -205,6 +205,10 @@ ENDPOINT_ACCESS: dict[str, str | frozenset[Role]] = {
     "placements_api.end_placement": frozenset({BM, EN}),
     "placements_api.discharge": frozenset({BM}),
     "placements_api.due_checks": frozenset({CO, BM, EN}),
+    # ---- Subsidy claims and payment batches (subsidies/): engine and API
+    # (add subsidies_api.* endpoints here)
+    # ---- Subsidy claims and payment batches (subsidies/): pages, evidence, batches
+    # (add subsidies.* endpoints here)
     # Audit (三权分立: the auditor reads the log and nothing else)
     "audit.list_events": frozenset({AU}),
     "audit_api.list_events": frozenset({AU}),

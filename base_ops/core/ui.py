@@ -26,6 +26,11 @@ NAV_GROUPS = [
         ("placements.list_referrals", _l("Candidates"), "person-badge"),
         ("placements.list_placements", _l("Placements"), "person-check"),
     ]),
+    (_l("Subsidies"), "cash-stack", [
+        ("subsidies.queue", _l("Claims to handle"), "inbox"),
+        ("subsidies.list_claims", _l("All claims"), "list-check"),
+        ("subsidies.list_batches", _l("Payment batches"), "bank"),
+    ]),
     (_l("Sites"), "building", [
         ("org.list_bases", _l("Bases"), "building"),
         ("enterprises.list_enterprises", _l("Enterprises"), "briefcase"),

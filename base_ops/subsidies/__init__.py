@@ -1,0 +1,1 @@
+"""Subsidy claims and payment batches: enterprise subsidies, living allowance, handover subsidy."""

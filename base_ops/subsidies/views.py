@@ -1,0 +1,5 @@
+"""Pages of the subsidies module."""
+
+from flask import Blueprint
+
+bp = Blueprint("subsidies", __name__)
