@@ -74,6 +74,7 @@ def load_demo(path: Path = DEMO_FILE, beds_from: date = date(2025, 1, 1)) -> boo
             audit.record(None, "totp_enrolled", user, via="seed")
             db.session.commit()
     load_demo_people(today())
+    load_demo_training_and_jobs(today())
     return True
 
 
@@ -141,3 +142,52 @@ def load_demo_people(day: date, path: Path = PEOPLE_FILE) -> None:
             receiving_region_code=base.region_code, is_key_subject=notice["key"],
             risk_assessment=notice["risk"], relief_advice=notice["relief"],
         )
+
+
+def load_demo_training_and_jobs(day: date) -> None:
+    """A running course with sessions and attendance, an agreement, an open posting and a referral."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from base_ops.enterprises import services as enterprises
+    from base_ops.enterprises.models import Enterprise
+    from base_ops.intake.models import Stay
+    from base_ops.placements import services as placements
+    from base_ops.residents.models import Resident
+    from base_ops.training import services as training
+
+    def user(name: str) -> User:
+        return db.session.execute(select(User).where(User.username == name)).scalar_one()
+
+    manager, trainer, officer, hr = user("manager"), user("trainer"), user("officer"), user("enterprise")
+    base = manager.bases[0]
+    open_stays = db.session.execute(
+        select(Stay).join(Resident).where(Stay.base_id == base.id, Stay.discharged_on.is_(None)).order_by(Stay.id)
+    ).scalars().all()
+
+    course = training.create_course(manager, base_id=base.id, title="家政服务员（初级）", skill="家政",
+                                    starts_on=day - timedelta(days=14), ends_on=day + timedelta(days=30),
+                                    capacity=15, hours=Decimal("60"), trainer=trainer.username,
+                                    certificate_type="家政服务员职业技能等级证书")
+    sessions = training.generate_sessions(manager, course, weekdays=[1, 3, 5], hours=Decimal("3"),
+                                          skip_holidays=True)
+    for stay in open_stays[:5]:
+        training.enrol(manager, course, resident_id=stay.resident_id)
+    statuses = ["present", "present", "late", "present", "absent"]
+    for session in [s for s in sessions if s.held_on < day]:
+        training.record_attendance(trainer, session, [
+            {"resident_id": stay.resident_id, "status": statuses[i]} for i, stay in enumerate(open_stays[:5])])
+
+    enterprise = db.session.get(Enterprise, hr.enterprise_id)
+    enterprises.create_agreement(
+        officer, enterprise, starts_on=date(day.year, 1, 1), ends_on=date(day.year + 1, 12, 31), hire_quota=10,
+        min_contract_months=12, one_time_subsidy=Decimal("3000.00"), one_time_after_months=6,
+        post_subsidy_monthly=Decimal("600.00"), post_subsidy_max_months=12,
+        insurance_subsidy_monthly=Decimal("800.00"), insurance_subsidy_max_months=36, budget=Decimal("200000.00"))
+    posting = enterprises.create_posting(
+        hr, enterprise_id=enterprise.id, title="小区保洁员",
+        description="负责小区公共区域日常保洁，早八晚五，月休四天。",
+        requirements="身体健康，吃苦耐劳", positions=3, wage_min=Decimal("3500"), wage_max=Decimal("4200"),
+        location="杭州市西湖区转塘街道", provides_housing=True)
+    enterprises.open_posting(hr, posting)
+    placements.refer(manager, posting_id=posting.id, resident_id=open_stays[0].resident_id)
