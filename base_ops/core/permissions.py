@@ -207,8 +207,37 @@ ENDPOINT_ACCESS: dict[str, str | frozenset[Role]] = {
     "placements_api.due_checks": frozenset({CO, BM, EN}),
     # ---- Subsidy claims and payment batches (subsidies/): engine and API
     # (add subsidies_api.* endpoints here)
+    "subsidies_api.create_claim": frozenset({EN, BM}),
+    "subsidies_api.list_claims": frozenset({CO, BM, EN}),
+    "subsidies_api.get_claim": frozenset({CO, BM, EN}),
+    "subsidies_api.submit_claim": frozenset({EN, BM}),
+    "subsidies_api.review_claim": frozenset({BM}),
+    "subsidies_api.approve_claim": frozenset({CO}),
+    "subsidies_api.reject_claim": frozenset({BM, CO}),
+    "subsidies_api.pay_claim": frozenset({CO}),
     # ---- Subsidy claims and payment batches (subsidies/): pages, evidence, batches
     # (add subsidies.* endpoints here)
+    # Claimants (enterprise, base manager) file and submit; the base manager reviews; the county
+    # officer approves, rejects and pays in batches. Scope in subsidies.queries / batches.
+    "subsidies.queue": frozenset({CO, BM, EN}),
+    "subsidies.bulk_approve": frozenset({CO}),
+    "subsidies.list_claims": frozenset({CO, BM, EN}),
+    "subsidies.new_claim": frozenset({BM, EN}),
+    "subsidies.claim_detail": frozenset({CO, BM, EN}),
+    "subsidies.submit_claim": frozenset({BM, EN}),
+    "subsidies.review_claim": frozenset({BM}),
+    "subsidies.approve_claim": frozenset({CO}),
+    "subsidies.reject_claim": frozenset({CO}),
+    "subsidies.upload_evidence": frozenset({BM, EN}),
+    "subsidies.download_evidence": frozenset({CO, BM, EN}),
+    "subsidies.list_batches": frozenset({CO}),
+    "subsidies.create_batch": frozenset({CO}),
+    "subsidies.batch_detail": frozenset({CO}),
+    "subsidies.pay_batch": frozenset({CO}),
+    "subsidies.batch_xlsx": frozenset({CO}),
+    "subsidies.reference_data": frozenset({A}),
+    "subsidies.set_setting": frozenset({A}),
+    "subsidies.set_reason": frozenset({A}),
     # Audit (三权分立: the auditor reads the log and nothing else)
     "audit.list_events": frozenset({AU}),
     "audit_api.list_events": frozenset({AU}),

@@ -40,6 +40,7 @@ NAV_GROUPS = [
         ("org.list_regions", _l("Regions"), "map"),
         ("org.dibao", _l("Dibao standards"), "cash-coin"),
         ("notices.calendar", _l("Work calendar"), "calendar3"),
+        ("subsidies.reference_data", _l("Subsidy rates"), "sliders"),
     ]),
     (_l("Audit log"), "journal-text", [("audit.list_events", _l("Audit log"), "journal-text")]),
 ]

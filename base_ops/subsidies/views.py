@@ -1,5 +1,369 @@
-"""Pages of the subsidies module."""
+"""Pages of the subsidies module: each role's work queue, the claims, a claim with its rule, history
+and evidence, filing a claim, and the county's payment batches (issue 6, domain.md "Subsidies and relief")."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from base_ops.accounts.auth import fresh_login_required
+from base_ops.accounts.forms import EmptyForm
+from base_ops.accounts.models import Role, User
+from base_ops.core.clock import today
+from base_ops.core.errors import DomainError
+from base_ops.core.excel import XLSX_MIMETYPE
+from base_ops.core.ui import flash_error, form_errors_from
+from base_ops.extensions import db
+from base_ops.intake import notices_queries
+from base_ops.intake.models import ReleaseNotice
+from base_ops.placements import queries as placement_queries
+from base_ops.placements.models import Placement
+from base_ops.residents import queries as resident_queries
+from base_ops.residents.models import Resident
+from base_ops.subsidies import batches, evidence, queries, reference, services
+from base_ops.subsidies.forms import (
+    KIND_LABELS,
+    STATUS_LABELS,
+    BatchForm,
+    ClaimForm,
+    EvidenceForm,
+    ReasonForm,
+    RejectForm,
+    ReviewForm,
+    SettingForm,
+)
+from base_ops.subsidies.models import BatchStatus, Claim, ClaimKind, ClaimStatus, PaymentBatch, RejectionReason
 
 bp = Blueprint("subsidies", __name__)
+
+ENTERPRISE_KINDS = (ClaimKind.ONE_TIME_HIRE, ClaimKind.POST_SUBSIDY, ClaimKind.INSURANCE_SUBSIDY)
+BASE_KINDS = (ClaimKind.LIVING_ALLOWANCE, ClaimKind.HANDOVER)
+
+
+@bp.context_processor
+def _labels():
+    return {"kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "evidence_kinds": evidence.KINDS}
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _filters() -> dict[str, str | None]:
+    """kind/status/month from the query string; unknown values are ignored, never passed on."""
+    kind = request.args.get("kind") or None
+    status = request.args.get("status") or None
+    month = (request.args.get("month") or "").strip() or None
+    return {"kind": kind if kind in {k.value for k in ClaimKind} else None,
+            "status": status if status in {s.value for s in ClaimStatus} else None,
+            "month": month if month and batches.PERIOD.match(month) else None}
+
+
+def _filtered(stmt, filters):
+    if filters["kind"]:
+        stmt = stmt.where(Claim.kind == ClaimKind(filters["kind"]))
+    if filters["status"]:
+        stmt = stmt.where(Claim.status == ClaimStatus(filters["status"]))
+    if filters["month"]:
+        stmt = stmt.where(Claim.period == filters["month"])
+    return stmt.order_by(Claim.id.desc())
+
+
+def _reason_choices() -> list[tuple[str, str]]:
+    rows = db.session.scalars(select(RejectionReason).where(RejectionReason.is_active).order_by(RejectionReason.code))
+    return [("", _("— choose —"))] + [(r.code, r.label) for r in rows]
+
+
+# ---------------------------------------------------------------- queues and lists
+
+@bp.get("/claims/queue")
+def queue():
+    filters = _filters()
+    page = db.paginate(_filtered(queries.queue_for(_actor()), filters), per_page=50, error_out=False)
+    return render_template("subsidies/queue.html", page=page, filters=filters, action_form=EmptyForm(),
+                           bulk=_actor().role == Role.COUNTY_OFFICER)
+
+
+@bp.post("/claims/queue/approve")
+def bulk_approve():
+    ids = [int(v) for v in request.form.getlist("claim_ids") if v.isdigit()]
+    if not EmptyForm().validate_on_submit() or not ids:
+        flash(_("Tick the claims to approve."), "warning")
+        return redirect(url_for("subsidies.queue", status="reviewed"))
+    outcome = batches.approve_many(_actor(), ids)
+    done = [cid for cid, problem in outcome if problem is None]
+    if done:
+        flash(_("%(count)s claims approved.", count=len(done)), "success")
+    for cid, problem in outcome:
+        if problem is not None:
+            flash(_("Claim #%(id)s not approved: %(problem)s", id=cid, problem=problem), "danger")
+    return redirect(url_for("subsidies.queue", status="reviewed"))
+
+
+@bp.get("/claims")
+def list_claims():
+    filters = _filters()
+    page = db.paginate(_filtered(queries.claims_in_scope(_actor()), filters), per_page=50, error_out=False)
+    return render_template("subsidies/claims.html", page=page, filters=filters)
+
+
+# ---------------------------------------------------------------- filing a claim
+
+def _claim_form(formdata=None) -> ClaimForm:
+    actor = _actor()
+    form = ClaimForm(formdata=formdata) if formdata is not None else ClaimForm()
+    kinds = ENTERPRISE_KINDS if actor.role == Role.ENTERPRISE else BASE_KINDS
+    form.kind.choices = [(k.value, KIND_LABELS[k]) for k in kinds]
+    none = [(None, _("— choose —"))]
+    if actor.role == Role.ENTERPRISE:
+        placements = db.session.scalars(placement_queries.placements_in_scope(actor)
+                                        .order_by(Placement.started_on.desc()).limit(500)).all()
+        form.placement_id.choices = none + [(p.id, f"{p.resident.name} · {p.started_on.isoformat()}")
+                                            for p in placements]
+    else:
+        residents = db.session.scalars(resident_queries.residents_in_scope(actor).order_by(Resident.name)
+                                       .limit(500)).all()
+        form.resident_id.choices = none + [(r.id, r.name) for r in residents]
+        notices = db.session.scalars(notices_queries.notices_in_scope(actor)
+                                     .where(ReleaseNotice.is_key_subject).order_by(ReleaseNotice.id.desc())
+                                     .limit(500)).all()
+        form.release_notice_id.choices = none + [(n.id, f"{n.name} · {n.prison_name}") for n in notices]
+    return form
+
+
+@bp.route("/claims/new", methods=["GET", "POST"])
+def new_claim():
+    form = _claim_form()
+    if request.method == "GET" and not form.month.data:
+        form.month.data = today().strftime("%Y-%m")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            claim, created = services.create_claim(
+                _actor(), kind=form.kind.data, placement_id=form.placement_id.data,
+                resident_id=form.resident_id.data, release_notice_id=form.release_notice_id.data,
+                month=form.month.data or None)
+        except DomainError as error:
+            form_errors_from(form, error)
+            status = error.status
+        else:
+            flash(_("Claim created: %(amount)s CNY.", amount=claim.amount) if created
+                  else _("This claim exists already; here it is."), "success" if created else "info")
+            return redirect(url_for("subsidies.claim_detail", claim_id=claim.id))
+    elif request.method == "POST":
+        status = 422
+    return render_template("subsidies/claim_form.html", form=form,
+                           is_enterprise=_actor().role == Role.ENTERPRISE), status
+
+
+# ---------------------------------------------------------------- one claim
+
+def _actions(actor, claim: Claim) -> dict[str, bool]:
+    """Which buttons to show; the engine checks every move again."""
+    st = ClaimStatus(claim.status)
+    return {
+        "submit": evidence.is_claim_owner(actor, claim) and st in (ClaimStatus.DRAFT, ClaimStatus.REJECTED),
+        "review": actor.role == Role.BASE_MANAGER and claim.base_id in actor.base_ids and st == ClaimStatus.SUBMITTED,
+        "approve": actor.role == Role.COUNTY_OFFICER and st == ClaimStatus.REVIEWED,
+        "upload": evidence.may_upload(actor, claim),
+    }
+
+
+def _render_claim(claim: Claim, *, evidence_form=None, reject_form=None, status: int = 200):
+    actor = _actor()
+    reasons = _reason_choices()
+    review_form, reject_form = ReviewForm(formdata=None), reject_form or RejectForm(formdata=None)
+    review_form.reason_code.choices = reject_form.reason_code.choices = reasons
+    user_ids = {e.actor_id for e in claim.events if e.actor_id}
+    names = {uid: name for uid, name in db.session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))}
+    return render_template(
+        "subsidies/claim_detail.html", claim=claim, view=queries.claim_view(actor, claim), names=names,
+        actions=_actions(actor, claim), action_form=EmptyForm(), review_form=review_form, reject_form=reject_form,
+        evidence_form=evidence_form or EvidenceForm(formdata=None), reason_labels=dict(reasons),
+    ), status
+
+
+@bp.get("/claims/<int:claim_id>")
+def claim_detail(claim_id: int):
+    return _render_claim(queries.get_claim(_actor(), claim_id))
+
+
+def _move(claim_id: int, move, done_message: str):
+    claim = queries.get_claim(_actor(), claim_id)
+    try:
+        move(claim)
+    except DomainError as error:
+        flash_error(error)
+    else:
+        flash(done_message, "success")
+    return redirect(url_for("subsidies.claim_detail", claim_id=claim_id))
+
+
+@bp.post("/claims/<int:claim_id>/submit")
+def submit_claim(claim_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return _move(claim_id, lambda c: services.submit(_actor(), c), _("Claim submitted for review."))
+
+
+@bp.post("/claims/<int:claim_id>/review")
+def review_claim(claim_id: int):
+    form = ReviewForm()
+    form.reason_code.choices = _reason_choices()
+    if not form.validate_on_submit() or form.decision.data not in ("approve", "reject"):
+        abort(400)
+    return _move(claim_id, lambda c: services.review(_actor(), c, decision=form.decision.data,
+                                                     reason_code=form.reason_code.data or None,
+                                                     reason=form.reason.data or None),
+                 _("Review recorded."))
+
+
+@bp.post("/claims/<int:claim_id>/approve")
+def approve_claim(claim_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    return _move(claim_id, lambda c: services.approve(_actor(), c), _("Claim approved."))
+
+
+@bp.post("/claims/<int:claim_id>/reject")
+def reject_claim(claim_id: int):
+    claim = queries.get_claim(_actor(), claim_id)
+    form = RejectForm()
+    form.reason_code.choices = _reason_choices()
+    if not form.validate_on_submit():
+        return _render_claim(claim, reject_form=form, status=422)
+    return _move(claim_id, lambda c: services.reject(_actor(), c, reason_code=form.reason_code.data,
+                                                     reason=form.reason.data), _("Claim rejected."))
+
+
+@bp.post("/claims/<int:claim_id>/evidence")
+def upload_evidence(claim_id: int):
+    claim = queries.get_claim(_actor(), claim_id)
+    form = EvidenceForm()
+    if form.validate_on_submit():
+        try:
+            evidence.add_evidence(_actor(), claim, form.file.data, form.kind.data)
+        except DomainError as error:
+            form_errors_from(form, error)
+            return _render_claim(queries.get_claim(_actor(), claim_id), evidence_form=form, status=error.status)
+        flash(_("File added."), "success")
+        return redirect(url_for("subsidies.claim_detail", claim_id=claim_id) + "#evidence")
+    return _render_claim(claim, evidence_form=form, status=422)
+
+
+@bp.get("/evidence/<int:evidence_id>")
+def download_evidence(evidence_id: int):
+    item, path = evidence.open_evidence(_actor(), evidence_id)
+    return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.filename,
+                     max_age=0)
+
+
+# ---------------------------------------------------------------- payment batches
+
+def _batch_form(formdata=None) -> BatchForm:
+    form = BatchForm(formdata=formdata) if formdata is not None else BatchForm()
+    form.region_code.choices = [(r.code, f"{r.name} {r.code}") for r in batches.counties_of(_actor())]
+    return form
+
+
+def _render_batches(form: BatchForm, status: int = 200):
+    stmt = batches.batches_in_scope(_actor()).order_by(PaymentBatch.id.desc())
+    page = db.paginate(stmt, per_page=50, error_out=False)
+    return render_template("subsidies/batches.html", page=page, form=form,
+                           batch_status_paid=BatchStatus.PAID), status
+
+
+@bp.get("/batches")
+def list_batches():
+    form = _batch_form(formdata=None)
+    form.period.data = form.period.data or today().strftime("%Y-%m")
+    return _render_batches(form)
+
+
+@bp.post("/batches")
+def create_batch():
+    form = _batch_form()
+    if form.validate_on_submit():
+        try:
+            batch = batches.create_batch(_actor(), form.region_code.data, form.period.data)
+        except DomainError as error:
+            form_errors_from(form, error)
+            return _render_batches(form, error.status)
+        flash(_("Batch created."), "success")
+        return redirect(url_for("subsidies.batch_detail", batch_id=batch.id))
+    return _render_batches(form, 422)
+
+
+@bp.get("/batches/<int:batch_id>")
+def batch_detail(batch_id: int):
+    batch = batches.get_batch(_actor(), batch_id)
+    claims = batches.claims_of(batch)
+    return render_template("subsidies/batch_detail.html", batch=batch, claims=claims, total=batches.total_of(claims),
+                           is_open=BatchStatus(batch.status) == BatchStatus.OPEN, action_form=EmptyForm(),
+                           full_account=queries.payee_account_visible(_actor()), mask=queries.mask_account)
+
+
+@bp.post("/batches/<int:batch_id>/pay")
+def pay_batch(batch_id: int):
+    batch = batches.get_batch(_actor(), batch_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        batches.mark_batch_paid(_actor(), batch)
+    except DomainError as error:
+        flash_error(error)
+    else:
+        flash(_("The batch is marked paid."), "success")
+    return redirect(url_for("subsidies.batch_detail", batch_id=batch_id))
+
+
+@bp.get("/batches/<int:batch_id>.xlsx")
+@fresh_login_required
+def batch_xlsx(batch_id: int):
+    content = batches.export_batch(_actor(), batches.get_batch(_actor(), batch_id))
+    return Response(content, mimetype=XLSX_MIMETYPE,
+                    headers={"Content-Disposition": f"attachment; filename=payment-batch-{batch_id}.xlsx"})
+
+
+# ---------------------------------------------------------------- reference data (admin)
+
+def _render_reference(reason_form=None, status: int = 200):
+    return render_template("subsidies/reference.html", settings=reference.settings_list(),
+                           reasons=reference.reasons_list(), setting_form=SettingForm(formdata=None),
+                           reason_form=reason_form or ReasonForm(formdata=None)), status
+
+
+@bp.get("/admin/reference/subsidies")
+def reference_data():
+    return _render_reference()
+
+
+@bp.post("/admin/reference/subsidies/settings")
+def set_setting():
+    form = SettingForm()
+    if form.validate_on_submit():
+        try:
+            reference.set_setting(_actor(), form.key.data, form.value.data)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(_("Setting saved."), "success")
+    else:
+        flash(_("Give a value."), "danger")
+    return redirect(url_for("subsidies.reference_data"))
+
+
+@bp.post("/admin/reference/subsidies/reasons")
+def set_reason():
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            reference.set_reason(_actor(), form.code.data, form.label.data, form.is_active.data)
+        except DomainError as error:
+            form_errors_from(form, error)
+            return _render_reference(form, error.status)
+        flash(_("Rejection reason saved."), "success")
+        return redirect(url_for("subsidies.reference_data"))
+    return _render_reference(form, 422)

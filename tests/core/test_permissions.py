@@ -45,6 +45,9 @@ def _url_args(rule, world) -> dict:
         "placement_id": world.placement_a.id,
         "absence_id": 1,  # the world has no absence: a 404 for the roles let in
         "phrase_id": 1,  # the first phrase the migration seeds
+        "claim_id": 1,  # the world has no claim: a 404 for the roles let in
+        "batch_id": 1,  # the world has no payment batch: a 404 for the roles let in
+        "evidence_id": 1,  # nor any claim evidence
         # Modules add sample values for new URL parameters here.
     }
     return {name: values[name] for name in rule.arguments}

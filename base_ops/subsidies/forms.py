@@ -1,0 +1,77 @@
+"""Claim, review, evidence and batch forms (shape only; the rules and amounts are the engine's)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
+
+from base_ops.subsidies.evidence import KINDS as EVIDENCE_KINDS
+from base_ops.subsidies.models import ClaimKind, ClaimStatus
+
+KIND_LABELS = {
+    ClaimKind.ONE_TIME_HIRE: _l("One-time hiring subsidy"),
+    ClaimKind.POST_SUBSIDY: _l("Post subsidy"),
+    ClaimKind.INSURANCE_SUBSIDY: _l("Social-insurance subsidy"),
+    ClaimKind.LIVING_ALLOWANCE: _l("Transitional living allowance"),
+    ClaimKind.HANDOVER: _l("Handover subsidy"),
+}
+STATUS_LABELS = {
+    ClaimStatus.DRAFT: _l("Draft"),
+    ClaimStatus.SUBMITTED: _l("Submitted"),
+    ClaimStatus.REVIEWED: _l("Reviewed"),
+    ClaimStatus.APPROVED: _l("Approved"),
+    ClaimStatus.PAID: _l("Paid out"),
+    ClaimStatus.REJECTED: _l("Rejected"),
+}
+MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Write the month as YYYY-MM."))
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class ClaimForm(FlaskForm):
+    """What the claim is for; the amount is computed by the system, never typed."""
+
+    kind = SelectField(_l("Kind"), validators=[DataRequired()])
+    placement_id = SelectField(_l("Placement"), coerce=_int_or_none, validate_choice=False, validators=[Optional()])
+    resident_id = SelectField(_l("Resident"), coerce=_int_or_none, validate_choice=False, validators=[Optional()])
+    release_notice_id = SelectField(_l("Release notice"), coerce=_int_or_none, validate_choice=False,
+                                    validators=[Optional()])
+    month = StringField(_l("Month (YYYY-MM)"), validators=[Optional(), MONTH])
+
+
+class ReviewForm(FlaskForm):
+    decision = HiddenField(validators=[DataRequired()])
+    reason_code = SelectField(_l("Reason"), validate_choice=False, validators=[Optional()])
+    reason = TextAreaField(_l("Explanation"), validators=[Optional(), Length(max=1000)])
+
+
+class RejectForm(FlaskForm):
+    reason_code = SelectField(_l("Reason"), validate_choice=False, validators=[InputRequired()])
+    reason = TextAreaField(_l("Explanation"), validators=[DataRequired(), Length(max=1000)])
+
+
+class EvidenceForm(FlaskForm):
+    kind = SelectField(_l("What it is"), choices=list(EVIDENCE_KINDS.items()), default="contract")
+    file = FileField(_l("File (PDF, JPG or PNG, at most 5 MB)"), validators=[FileRequired()])
+
+
+class BatchForm(FlaskForm):
+    region_code = SelectField(_l("County"), validate_choice=False, validators=[DataRequired()])
+    period = StringField(_l("Month (YYYY-MM)"), validators=[DataRequired(), MONTH])
+
+
+class SettingForm(FlaskForm):
+    key = HiddenField(validators=[DataRequired()])
+    value = StringField(_l("Value"), validators=[DataRequired(), Length(max=20)])
+
+
+class ReasonForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+    label = StringField(_l("Label"), validators=[DataRequired(), Length(max=100)])
+    is_active = BooleanField(_l("In use"), default=True)

@@ -1,0 +1,436 @@
+"""Claim use cases: create (amount computed by subsidies.rules, one claim per (kind, subject,
+month) held by the unique constraint) and the one life cycle of domain.md "Subsidies and
+relief": draft → submitted → reviewed → approved → paid, rejected at review or approval.
+
+Every move is a compare-and-set UPDATE on the claim's status, so a double-clicked submit
+makes one transition and one ClaimEvent; every move checks the actor's role (403) and
+scope (404), records a ClaimEvent and an audit row in the same transaction.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from base_ops.accounts.models import Role
+from base_ops.core import audit
+from base_ops.core.clock import today
+from base_ops.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from base_ops.core.transactions import end_read_snapshot, is_busy
+from base_ops.enterprises.models import PlacementAgreement
+from base_ops.extensions import db
+from base_ops.intake import notices_queries
+from base_ops.org.models import Base, DibaoStandard
+from base_ops.placements import queries as placement_queries
+from base_ops.residents import queries as resident_queries
+from base_ops.subsidies import queries, rules
+from base_ops.subsidies.models import Claim, ClaimEvent, ClaimKind, ClaimStatus
+
+K, S = ClaimKind, ClaimStatus
+ENTERPRISE_KINDS = frozenset(queries.ENTERPRISE_KINDS)
+MONTHLY_KINDS = frozenset({K.POST_SUBSIDY, K.INSURANCE_SUBSIDY, K.LIVING_ALLOWANCE})
+REASON_MAX = 1000
+
+
+def invalid_transition(current: str, target: str) -> Conflict:
+    return Conflict(_("Cannot go from %(current)s to %(target)s.", current=current, target=target),
+                    code="invalid_transition", extra={"from": current, "to": target})
+
+
+def _not_eligible(error: rules.NotEligible) -> ValidationFailed:
+    return ValidationFailed(_("Not eligible: %(reason)s", reason=error.reason),
+                            fields={error.field: [error.reason]}, code="not_eligible")
+
+
+def _busy() -> Conflict:
+    return Conflict(_("Another change is being saved. Please try again."), code="busy")
+
+
+def _require_role(actor, roles, message: str) -> None:
+    if actor is None or getattr(actor, "role", None) not in roles:
+        raise PermissionDenied(message)
+
+
+def _require_scope(actor, claim: Claim) -> None:
+    found = db.session.execute(
+        select(Claim.id).where(Claim.id == claim.id, queries.claim_scope_filter(actor))
+    ).scalar_one_or_none()
+    if found is None:
+        raise NotFound(_("No such claim."))
+
+
+# ---------------------------------------------------------------- computing
+
+def _terms(agreement: PlacementAgreement) -> rules.Terms:
+    return rules.Terms(
+        starts_on=agreement.starts_on, ends_on=agreement.ends_on, min_contract_months=agreement.min_contract_months,
+        one_time_subsidy=agreement.one_time_subsidy, one_time_after_months=agreement.one_time_after_months,
+        post_subsidy_monthly=agreement.post_subsidy_monthly, post_subsidy_max_months=agreement.post_subsidy_max_months,
+        insurance_subsidy_monthly=agreement.insurance_subsidy_monthly,
+        insurance_subsidy_max_months=agreement.insurance_subsidy_max_months, budget=agreement.budget)
+
+
+def _hire(placement) -> rules.Hire:
+    return rules.Hire(started_on=placement.started_on, contract_months=placement.contract_months,
+                      social_insurance=placement.social_insurance, ended_on=placement.ended_on,
+                      not_employed_on=tuple(c.checked_on for c in placement.checks if not c.employed))
+
+
+def _month(kind: ClaimKind, month: str | None) -> str:
+    if kind not in MONTHLY_KINDS:
+        if month:
+            raise ValidationFailed.on("month", _("is not used for this kind of claim"))
+        return ""
+    try:
+        rules.parse_month(month)
+    except (ValueError, TypeError):
+        raise ValidationFailed.on("month", _("must be a month YYYY-MM")) from None
+    return month
+
+
+def _earlier_claims(kind: ClaimKind, subject_key: str, period: str) -> int:
+    return db.session.execute(
+        select(func.count(Claim.id)).where(Claim.kind == kind, Claim.subject_key == subject_key,
+                                           Claim.period != period, Claim.status != S.REJECTED)
+    ).scalar_one()
+
+
+def _dibao_table(hukou_region_code: str, year: int) -> dict[tuple[str, int], Decimal]:
+    rows = db.session.execute(
+        select(DibaoStandard.region_code, DibaoStandard.monthly).where(
+            DibaoStandard.region_code.in_(rules.region_candidates(hukou_region_code)), DibaoStandard.year == year)
+    ).all()
+    return {(code, year): Decimal(monthly) for code, monthly in rows}
+
+
+def _enterprise_claim(actor, kind: ClaimKind, placement_id, period: str) -> dict:
+    if not isinstance(placement_id, int) or isinstance(placement_id, bool):
+        raise ValidationFailed.on("placement_id", _("is required"))
+    placement = placement_queries.get_placement(actor, placement_id)
+    subject_key = f"placement:{placement.id}"
+    agreement = db.session.get(PlacementAgreement, placement.agreement_id) if placement.agreement_id else None
+    values = {"kind": kind, "subject_key": subject_key, "period": period, "placement_id": placement.id,
+              "resident_id": placement.resident_id, "enterprise_id": placement.enterprise_id,
+              "base_id": placement.referral.base_id}
+
+    def compute():
+        if placement.is_cancelled:
+            raise rules.NotEligible("placement_id", _("the hire was undone"))
+        if agreement is None:
+            raise rules.NotEligible("placement_id", _("the hire has no agreement"))
+        if kind == K.ONE_TIME_HIRE:
+            return rules.one_time_hire(_terms(agreement), _hire(placement), claimed_on=today())
+        return rules.monthly_subsidy(kind.value, _terms(agreement), _hire(placement), month=period,
+                                     earlier_claims=_earlier_claims(kind, subject_key, period),
+                                     current_month=rules.month_key(today()))
+
+    values["agreement_id"] = agreement.id if agreement else None
+    values["payee_name"] = agreement.enterprise.name if agreement else None
+    values["payee_account"] = None
+    return {"values": values, "compute": compute}
+
+
+def _living_claim(actor, resident_id, period: str) -> dict:
+    if not isinstance(resident_id, int) or isinstance(resident_id, bool):
+        raise ValidationFailed.on("resident_id", _("is required"))
+    resident = resident_queries.get_resident(actor, resident_id)
+    person = rules.Person(released_on=resident.released_on, registered_on=resident.registered_on,
+                          hukou_region_code=resident.hukou_region_code, dibao_since=resident.dibao_since,
+                          reoffended_on=resident.reoffended_on)
+    year = int(period[:4])
+
+    def compute():
+        return rules.living_allowance(person, month=period, settings=queries.settings(),
+                                      dibao=_dibao_table(resident.hukou_region_code, year))
+
+    values = {"kind": K.LIVING_ALLOWANCE, "subject_key": f"resident:{resident.id}", "period": period,
+              "resident_id": resident.id, "base_id": resident.base_id, "payee_name": resident.name,
+              "payee_account": resident.bank_account}
+    return {"values": values, "compute": compute}
+
+
+def _handover_claim(actor, notice_id) -> dict:
+    if not isinstance(notice_id, int) or isinstance(notice_id, bool):
+        raise ValidationFailed.on("release_notice_id", _("is required"))
+    notice = notices_queries.get_notice(actor, notice_id)
+    base_id = None
+    if notice.resident_id:
+        base_id = resident_queries.get_resident(actor, notice.resident_id).base_id
+    else:
+        base_id = next((b.id for b in actor.bases if b.region_code == notice.receiving_region_code), None)
+    if base_id is None:
+        raise NotFound(_("No such release notice."))
+    base = db.session.get(Base, base_id)
+
+    def compute():
+        return rules.handover(is_key_subject=notice.is_key_subject, collected_on=notice.collected_on,
+                              prison_region_code=notice.prison_region_code,
+                              receiving_region_code=notice.receiving_region_code, settings=queries.settings())
+
+    values = {"kind": K.HANDOVER, "subject_key": f"notice:{notice.id}", "period": "",
+              "release_notice_id": notice.id, "resident_id": notice.resident_id, "base_id": base_id,
+              "payee_name": base.name, "payee_account": None, "region_code": notice.receiving_region_code}
+    return {"values": values, "compute": compute}
+
+
+def _take_write_lock() -> None:
+    """SQLite: end the read snapshot, then take the write lock with a no-op UPDATE, which waits
+    for a concurrent writer (busy_timeout) instead of failing at once; every read after it
+    sees the latest committed data (the beds module does the same). PostgreSQL: nothing to do."""
+    end_read_snapshot()
+    if db.session.get_bind().dialect.name == "sqlite":
+        try:
+            db.session.execute(update(Claim).where(Claim.id == 0).values(resubmissions=Claim.resubmissions))
+        except OperationalError as error:
+            db.session.rollback()
+            if is_busy(error):
+                raise _busy() from None
+            raise
+
+
+def _existing(kind: ClaimKind, subject_key: str, period: str) -> Claim | None:
+    return db.session.execute(
+        select(Claim).where(Claim.kind == kind, Claim.subject_key == subject_key, Claim.period == period)
+    ).scalar_one_or_none()
+
+
+def _spec(actor, kind: ClaimKind, period: str, *, placement_id=None, resident_id=None,
+          release_notice_id=None) -> dict:
+    if kind in ENTERPRISE_KINDS:
+        return _enterprise_claim(actor, kind, placement_id, period)
+    if kind == K.LIVING_ALLOWANCE:
+        return _living_claim(actor, resident_id, period)
+    return _handover_claim(actor, release_notice_id)
+
+
+def _recompute(actor, claim: Claim) -> tuple[Decimal, str]:
+    """The amount and rule again from today's facts and rates (a corrected claim resubmitted)."""
+    kind = K(claim.kind)
+    spec = _spec(actor, kind, claim.period, placement_id=claim.placement_id, resident_id=claim.resident_id,
+                 release_notice_id=claim.release_notice_id)
+    try:
+        return spec["compute"]()
+    except rules.NotEligible as error:
+        raise _not_eligible(error) from None
+
+
+def create_claim(actor, *, kind, placement_id=None, resident_id=None, release_notice_id=None,
+                 month=None) -> tuple[Claim, bool]:
+    """File a claim with its amount computed by the rules (never typed). One claim per (kind,
+    subject, month): a repeated request — even at the same moment — returns the existing claim
+    with False. Enterprise users file the enterprise kinds for their placements; base managers
+    the living allowance of their residents and the handover subsidy of their county's notices.
+    422 not_eligible with the reason."""
+    try:
+        kind = K(kind)
+    except ValueError:
+        raise ValidationFailed.on("kind", _("is not a kind of claim")) from None
+    if kind in ENTERPRISE_KINDS:
+        _require_role(actor, (Role.ENTERPRISE,), _("Enterprise subsidies are claimed by the enterprise."))
+    else:
+        _require_role(actor, (Role.BASE_MANAGER,), _("This subsidy is claimed by the base manager."))
+    period = _month(kind, month)
+    spec = _spec(actor, kind, period, placement_id=placement_id, resident_id=resident_id,
+                 release_notice_id=release_notice_id)
+    values = spec["values"]
+    existing = _existing(kind, values["subject_key"], period)
+    if existing is not None:
+        return existing, False
+    try:
+        amount, rule = spec["compute"]()
+    except rules.NotEligible as error:
+        raise _not_eligible(error) from None
+    if "region_code" not in values:
+        values["region_code"] = db.session.get(Base, values["base_id"]).region_code
+    _take_write_lock()
+    claim = Claim(status=S.DRAFT, amount=amount, rule=rule, created_by_id=actor.id, **values)
+    db.session.add(claim)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # The same claim filed at the same moment: the unique (kind, subject_key, period) decided.
+        db.session.rollback()
+        existing = _existing(kind, values["subject_key"], period)
+        if existing is None:
+            raise
+        return existing, False
+    except OperationalError as error:
+        db.session.rollback()
+        if is_busy(error):
+            raise _busy() from None
+        raise
+    db.session.add(ClaimEvent(claim_id=claim.id, from_status=None, to_status=S.DRAFT.value, actor_id=actor.id))
+    audit.record(actor, "claim_created", claim, kind=kind.value, subject=values["subject_key"], period=period,
+                 amount=str(amount))
+    _commit()
+    return claim, True
+
+
+# ---------------------------------------------------------------- the life cycle
+
+def _commit() -> None:
+    try:
+        db.session.commit()
+    except OperationalError as error:
+        db.session.rollback()
+        if is_busy(error):
+            raise _busy() from None
+        raise
+
+
+def _set_status(claim_id: int, expected: ClaimStatus, target: ClaimStatus, **values) -> bool:
+    """Compare-and-set: False when someone else moved the claim first (the double click)."""
+    try:
+        result = db.session.execute(
+            update(Claim).where(Claim.id == claim_id, Claim.status == expected)
+            .values(status=target, **values).execution_options(synchronize_session=False)
+        )
+    except OperationalError as error:
+        db.session.rollback()
+        if is_busy(error):
+            raise _busy() from None
+        raise
+    return result.rowcount == 1
+
+
+def _move(actor, claim: Claim, expected: ClaimStatus, target: ClaimStatus, *, action: str,
+          why: tuple[str, str] | None = None, check=None, commit: bool = True, values: dict | None = None) -> Claim:
+    """One transition: compare-and-set the status, run `check` (rolled back if it refuses),
+    then the ClaimEvent and the audit row in the same transaction."""
+    claim_id = claim.id
+    code, text = why or (None, None)
+    if commit:
+        # Not inside a caller's transaction (a batch): ending the "read snapshot" there would
+        # commit the claims it already moved.
+        end_read_snapshot()
+    if not _set_status(claim_id, expected, target, **(values or {})):
+        db.session.rollback()
+        raise invalid_transition(S(db.session.get(Claim, claim_id).status).value, target.value)
+    if check is not None:
+        try:
+            check()
+        except Exception:
+            db.session.rollback()
+            raise
+    db.session.add(ClaimEvent(claim_id=claim_id, from_status=expected.value, to_status=target.value,
+                              actor_id=actor.id, reason_code=code, reason=text))
+    audit.record(actor, action, claim, previous=expected.value, status=target.value,
+                 **({"reason_code": code} if code else {}))
+    if commit:
+        _commit()
+    else:
+        db.session.flush()
+    db.session.refresh(claim)
+    return claim
+
+
+def _status(claim: Claim) -> ClaimStatus:
+    return S(claim.status)
+
+
+def submit(actor, claim: Claim) -> Claim:
+    """draft → submitted, or a corrected rejected claim → submitted again (at most
+    `max_resubmissions` times: 409 too_many_resubmissions), its amount and rule computed again
+    from the corrected facts (422 not_eligible if they no longer qualify). The enterprise submits its
+    enterprise claims; the base manager the living allowance and handover claims."""
+    kind = K(claim.kind)
+    if kind in ENTERPRISE_KINDS:
+        _require_role(actor, (Role.ENTERPRISE,), _("Enterprise subsidies are submitted by the enterprise."))
+    else:
+        _require_role(actor, (Role.BASE_MANAGER,), _("This claim is submitted by the base manager."))
+    _require_scope(actor, claim)
+    current = _status(claim)
+    if current == S.DRAFT:
+        return _move(actor, claim, S.DRAFT, S.SUBMITTED, action="claim_submitted")
+    if current == S.REJECTED:
+        limit = int(queries.settings().get("max_resubmissions", rules.DEFAULT_SETTINGS["max_resubmissions"]))
+        if claim.resubmissions >= limit:
+            raise Conflict(_("A rejected claim can be resubmitted at most %(max)s times.", max=limit),
+                           code="too_many_resubmissions")
+        amount, rule = _recompute(actor, claim)
+        return _move(actor, claim, S.REJECTED, S.SUBMITTED, action="claim_resubmitted",
+                     values={"resubmissions": claim.resubmissions + 1, "reason_code": None, "reason": None,
+                             "amount": amount, "rule": rule})
+    raise invalid_transition(current.value, S.SUBMITTED.value)
+
+
+def _reason(reason_code, reason) -> tuple[str, str]:
+    if not reason_code or reason_code not in queries.active_reason_codes():
+        raise ValidationFailed.on("reason_code", _("is not a rejection reason"))
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationFailed.on("reason", _("is required"))
+    if len(text) > REASON_MAX:
+        raise ValidationFailed.on("reason", _("must be at most %(max)s characters", max=REASON_MAX))
+    return reason_code, text
+
+
+def review(actor, claim: Claim, *, decision: str, reason_code: str | None = None, reason: str | None = None) -> Claim:
+    """The base manager's first review: submitted → reviewed, or rejected with a reason code."""
+    _require_role(actor, (Role.BASE_MANAGER,), _("Claims are reviewed by the base manager."))
+    if decision not in ("approve", "reject"):
+        raise ValidationFailed.on("decision", _("must be approve or reject"))
+    _require_scope(actor, claim)
+    if decision == "reject":
+        return reject(actor, claim, reason_code=reason_code, reason=reason)
+    current = _status(claim)
+    if current != S.SUBMITTED:
+        raise invalid_transition(current.value, S.REVIEWED.value)
+    return _move(actor, claim, S.SUBMITTED, S.REVIEWED, action="claim_reviewed")
+
+
+def approve(actor, claim: Claim) -> Claim:
+    """The county officer of the claim's region: reviewed → approved; 409 budget_exceeded when
+    the agreement's approved + paid claims would exceed its budget. The agreement row is locked
+    (FOR UPDATE on PostgreSQL; SQLite's write lock, taken by the status UPDATE first) so two
+    approvals at once cannot both fit in the last of the budget."""
+    _require_role(actor, (Role.COUNTY_OFFICER,), _("Claims are approved by the county officer."))
+    _require_scope(actor, claim)
+    current = _status(claim)
+    if current != S.REVIEWED:
+        raise invalid_transition(current.value, S.APPROVED.value)
+    agreement_id, amount = claim.agreement_id, Decimal(claim.amount)
+
+    def check_budget():
+        if agreement_id is None:
+            return
+        budget = db.session.execute(
+            select(PlacementAgreement.budget).where(PlacementAgreement.id == agreement_id).with_for_update()
+        ).scalar_one()
+        others = queries.committed_total(agreement_id) - amount  # this claim is already approved here
+        if not rules.within_budget(Decimal(budget), others, amount):
+            raise Conflict(_("Approving %(amount)s would exceed the agreement's budget of %(budget)s.",
+                             amount=amount, budget=budget), code="budget_exceeded")
+
+    return _move(actor, claim, S.REVIEWED, S.APPROVED, action="claim_approved", check=check_budget)
+
+
+def reject(actor, claim: Claim, *, reason_code: str | None, reason: str | None) -> Claim:
+    """Reject at review (base manager, a submitted claim) or at approval (county officer, a
+    reviewed claim), with a reason code from the admin's list and text."""
+    _require_role(actor, (Role.BASE_MANAGER, Role.COUNTY_OFFICER), _("Claims are rejected by their reviewers."))
+    _require_scope(actor, claim)
+    current = _status(claim)
+    stage = {S.SUBMITTED: Role.BASE_MANAGER, S.REVIEWED: Role.COUNTY_OFFICER}.get(current)
+    if stage is None:
+        raise invalid_transition(current.value, S.REJECTED.value)
+    if actor.role != stage:
+        raise PermissionDenied(_("This claim is not at your stage."))
+    why = _reason(reason_code, reason)
+    return _move(actor, claim, current, S.REJECTED, action="claim_rejected", why=why,
+                 values={"reason_code": why[0], "reason": why[1]})
+
+
+def mark_paid(actor, claim: Claim, *, commit: bool = True) -> Claim:
+    """The county officer of the claim's region: approved → paid. Batches pass commit=False to
+    pay all their claims in one transaction."""
+    _require_role(actor, (Role.COUNTY_OFFICER,), _("Claims are paid by the county officer."))
+    _require_scope(actor, claim)
+    current = _status(claim)
+    if current != S.APPROVED:
+        raise invalid_transition(current.value, S.PAID.value)
+    return _move(actor, claim, S.APPROVED, S.PAID, action="claim_paid", commit=commit)
+
