@@ -9,6 +9,7 @@ after — so two threads can each hold their own connection.
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 
@@ -54,3 +55,39 @@ def separate_app(tmp_path_factory, label: str, build_site: Callable) -> Iterator
         if name:
             with psycopg.connect(_admin_dsn(make_url(pg_url)), autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def race(app, work, *args_per_thread) -> list[str]:
+    """Run work(*args) in one thread per args, each in its own app context, released by one barrier.
+
+    Each worker first reads (so a SQLite worker holds a read snapshot when the race starts, the hard case),
+    then waits at the barrier. Returns "ok", a domain error code, or the repr of anything unexpected.
+    """
+    from base_ops.core.errors import DomainError
+
+    barrier = threading.Barrier(len(args_per_thread), timeout=30)
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def run(*args):
+        outcome = None
+        with app.app_context():
+            try:
+                prepared = work(barrier, *args)
+                outcome = "ok" if prepared is None else prepared
+            except DomainError as error:
+                outcome = error.code
+            except Exception as error:
+                outcome = repr(error)
+            finally:
+                db.session.remove()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=run, args=args) for args in args_per_thread]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a racer hung"
+    return sorted(results)

@@ -95,7 +95,11 @@ class Enrolment(TimestampMixin, db.Model):
     course: Mapped[Course] = relationship(lazy="joined")
     resident = relationship("Resident", lazy="joined")
 
-    __table_args__ = (UniqueConstraint("course_id", "resident_id"),)
+    __table_args__ = (
+        UniqueConstraint("course_id", "resident_id"),
+        # A certificate number is recorded once per course (NULLs, not yet certified, do not clash).
+        UniqueConstraint("course_id", "certificate_number"),
+    )
 
 
 class Attendance(TimestampMixin, db.Model):

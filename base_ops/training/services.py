@@ -525,7 +525,13 @@ def record_certificate(actor, enrolment: Enrolment, *, certificate_number: str,
     enrolment.certificate_number, enrolment.certificate_on = number, certificate_on
     audit.record(actor, "certificate_recorded", enrolment, course_id=course.id, resident_id=enrolment.resident_id,
                  certificate_number=number, previous=previous, certificate_on=certificate_on.isoformat())
-    _commit()
+    try:
+        _commit()
+    except IntegrityError:  # a concurrent recording of the same number won the unique constraint
+        db.session.rollback()
+        raise Conflict(_("Certificate number %(number)s is already recorded for someone else in this course.",
+                         number=number), fields={"certificate_number": [_("is already used")]},
+                       code="certificate_number_used") from None
     return enrolment
 
 

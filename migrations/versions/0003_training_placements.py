@@ -140,6 +140,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['resident_id'], ['residents.id'], name=op.f('fk_enrolments_resident_id_residents')),
     sa.ForeignKeyConstraint(['stay_id'], ['stays.id'], name=op.f('fk_enrolments_stay_id_stays')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_enrolments')),
+    sa.UniqueConstraint('course_id', 'certificate_number', name=op.f('uq_enrolments_course_id_certificate_number')),
     sa.UniqueConstraint('course_id', 'resident_id', name=op.f('uq_enrolments_course_id_resident_id'))
     )
     with op.batch_alter_table('enrolments', schema=None) as batch_op:

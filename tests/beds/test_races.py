@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from base_ops.extensions import db
 from tests.beds.helpers import TODAY
-from tests.race_support import separate_app
+from tests.race_support import race, separate_app
 
 THREADS = 2
 
@@ -100,42 +100,6 @@ class Scene:
 @pytest.fixture
 def scene(race_app):
     return Scene(race_app)
-
-
-def race(app, work, *args_per_thread) -> list[str]:
-    """Run work(*args) in one thread per args, each in its own app context, released by one barrier.
-
-    Each worker first reads (so a SQLite worker holds a read snapshot when the race starts, the hard case),
-    then waits at the barrier. Returns "ok", a domain error code, or the repr of anything unexpected.
-    """
-    from base_ops.core.errors import DomainError
-
-    barrier = threading.Barrier(len(args_per_thread), timeout=30)
-    results: list[str] = []
-    lock = threading.Lock()
-
-    def run(*args):
-        outcome = None
-        with app.app_context():
-            try:
-                prepared = work(barrier, *args)
-                outcome = "ok" if prepared is None else prepared
-            except DomainError as error:
-                outcome = error.code
-            except Exception as error:
-                outcome = repr(error)
-            finally:
-                db.session.remove()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=run, args=args) for args in args_per_thread]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a racer hung"
-    return sorted(results)
 
 
 def _assign(barrier, stay_id, bed_id):

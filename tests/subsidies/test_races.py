@@ -5,7 +5,6 @@ released together by a barrier, on SQLite (file) and on PostgreSQL with TEST_DAT
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from decimal import Decimal
 
@@ -13,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from base_ops.extensions import db
-from tests.race_support import separate_app
+from tests.race_support import race, separate_app
 from tests.subsidies.conftest import TODAY
 
 
@@ -101,38 +100,6 @@ def _claim(app, placement_id: int, month: str, status: str) -> int:
         if status == "reviewed":
             services.review(_user("race_manager"), claim, decision="approve")
         return claim.id
-
-
-def race(app, work, *args_per_thread) -> list[str]:
-    """work(barrier, *args) in one thread per args, each in its own app context; "ok", the domain
-    error code, or the repr of anything unexpected."""
-    from base_ops.core.errors import DomainError
-
-    barrier = threading.Barrier(len(args_per_thread), timeout=30)
-    results: list[str] = []
-    lock = threading.Lock()
-
-    def run(*args):
-        with app.app_context():
-            try:
-                value = work(barrier, *args)
-                outcome = "ok" if value is None else value
-            except DomainError as error:
-                outcome = error.code
-            except Exception as error:
-                outcome = repr(error)
-            finally:
-                db.session.remove()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=run, args=args) for args in args_per_thread]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a racer hung"
-    return sorted(results)
 
 
 def _count(app, stmt) -> int:

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from base_ops.extensions import db
-from tests.race_support import separate_app
+from tests.race_support import race, separate_app
 
 TODAY = date(2026, 11, 20)
 
@@ -98,38 +98,6 @@ class Scene:
 @pytest.fixture
 def scene(race_app):
     return Scene(race_app)
-
-
-def race(app, work, *args_per_thread) -> list[str]:
-    """work(barrier, *args) in one thread per args, each in its own app context; returns sorted outcomes:
-    "ok", a domain error code, or the repr of anything unexpected."""
-    from base_ops.core.errors import DomainError
-
-    barrier = threading.Barrier(len(args_per_thread), timeout=30)
-    results: list[str] = []
-    lock = threading.Lock()
-
-    def run(*args):
-        with app.app_context():
-            try:
-                work(barrier, *args)
-                outcome = "ok"
-            except DomainError as error:
-                outcome = error.code
-            except Exception as error:
-                outcome = repr(error)
-            finally:
-                db.session.remove()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=run, args=args) for args in args_per_thread]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a racer hung"
-    return sorted(results)
 
 
 def _enrol(barrier, course_id, resident_id):

@@ -560,3 +560,19 @@ def test_base_summary_counts_enrolments_completions_and_mean_attendance(world, d
     assert (total.enrolled, total.withdrawn, total.completions, total.completion_rate) == (2, 1, 1, 1.0)
     assert total.mean_rate == 0.5
     assert queries.base_summary(world.base_a, date(2027, 1, 1), date(2027, 12, 31))[0] == []
+
+
+def test_certificate_number_is_unique_per_course_in_the_database(world, db):
+    """The database, not only the service's check, refuses a second use of a number in a course."""
+    import pytest as _pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from base_ops.training.models import Enrolment
+
+    world.enrolment_a.certificate_number = "HZ-2026-0001"
+    db.session.add(Enrolment(course_id=world.course_a.id, resident_id=world.resident_b.id,
+                             stay_id=world.stay_b.id, enrolled_on=world.course_a.starts_on,
+                             certificate_number="HZ-2026-0001"))
+    with _pytest.raises(IntegrityError):
+        db.session.flush()
+    db.session.rollback()
