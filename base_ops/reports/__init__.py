@@ -1,0 +1,1 @@
+"""Reports upward: rates computed in SQL, dashboards, spreadsheets, background exports, monthly reports."""
