@@ -5,7 +5,7 @@
 #   make test       unit/integration tests (SQLite, or TEST_DATABASE_URL if set)
 #   make test-pg    the same tests on PostgreSQL (PG_TEST_URL)
 #   make e2e        browser tests (Playwright + /usr/bin/chromium)
-#   make bench      benchmarks in tests/perf
+#   make bench      benchmarks in tests/perf (PostgreSQL, PG_BENCH_URL; seeds province scale once)
 #   make lint       ruff;  make typecheck: mypy
 #   make clean      remove .venv, the SQLite databases and caches
 #
@@ -19,6 +19,7 @@ HOST        ?= 127.0.0.1
 PORT        ?= 5000
 PYTEST_ARGS ?=
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PG_BENCH_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench
 
 export FLASK_APP := base_ops
 # The venv's tools (flask, pybabel, pytest, ...) come first for every recipe and script.
@@ -81,8 +82,11 @@ test-pg: translations
 e2e: translations
 	$(call run_pytest,tests/e2e -m e2e)
 
-bench: $(STAMP)
-	@rc=0; $(PYTEST) tests/perf -m perf -s $(PYTEST_ARGS) || rc=$$?; \
+# The bench has its own PostgreSQL database (created, migrated and seeded at province scale on
+# the first run, several minutes), never the `test` one: TEST_DATABASE_URL is unset for it.
+bench: translations
+	@rc=0; env -u TEST_DATABASE_URL PG_BENCH_URL='$(PG_BENCH_URL)' $(PYTEST) tests/perf -m perf -s $(PYTEST_ARGS) \
+		|| rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "note: no benchmarks collected in tests/perf (nothing to run)"; exit 0; fi; \
 	exit $$rc
 

@@ -21,6 +21,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     config = config or config_from_env()
     app.config.from_object(config)
     app.config.update(overrides)
+    _postgresql_session_settings(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not os.environ.get("SECRET_KEY") and "SECRET_KEY" not in overrides and config.ENV_NAME == "development":
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
@@ -75,6 +76,19 @@ def _init_extensions(app: Flask) -> None:
         return ui.template_globals()
 
 
+def _postgresql_session_settings(app: Flask) -> None:
+    """PostgreSQL: no JIT compilation. Report statements are costly enough to trigger it, and compiling
+    them takes longer (150–250 ms, measured in tests/perf) than running them; the app's queries are
+    short and do not gain from it."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql"):
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        connect_args = dict(options.get("connect_args") or {})
+        connect_args.setdefault("options", "-c jit=off")
+        options["connect_args"] = connect_args
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
 def _register_blueprints(app: Flask) -> None:
     from base_ops.accounts.api import blp as auth_blp
     from base_ops.accounts.views import bp as accounts_bp
@@ -97,6 +111,11 @@ def _register_blueprints(app: Flask) -> None:
     from base_ops.org.views import bp as org_bp
     from base_ops.placements.api import blp as placements_blp
     from base_ops.placements.views import bp as placements_bp
+    from base_ops.reports.api import blp as reports_blp
+    from base_ops.reports.export_views import bp as exports_bp
+    from base_ops.reports.monthly_api import blp as monthly_blp
+    from base_ops.reports.monthly_views import bp as monthly_bp
+    from base_ops.reports.views import bp as reports_bp
     from base_ops.residents.api import blp as residents_blp
     from base_ops.residents.views import bp as residents_bp
     from base_ops.subsidies.api import blp as subsidies_blp
@@ -109,7 +128,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(org_bp)
     app.register_blueprint(enterprises_bp)
     app.register_blueprint(audit_bp)
-    for bp in (residents_bp, notices_bp, stays_bp, beds_bp, meals_bp, training_bp, placements_bp, subsidies_bp):
+    for bp in (residents_bp, notices_bp, stays_bp, beds_bp, meals_bp, training_bp, placements_bp, subsidies_bp,
+               reports_bp, monthly_bp, exports_bp):
         app.register_blueprint(bp)
 
     api = BaseOpsApi(app, spec_kwargs={
@@ -117,7 +137,8 @@ def _register_blueprints(app: Flask) -> None:
         "security": [{"bearer": []}],
     })
     for blp in (auth_blp, reference_blp, audit_blp, residents_blp, notices_blp, stays_blp, beds_blp, meals_blp,
-                training_blp, enterprises_blp, placements_blp, subsidies_blp):
+                training_blp, enterprises_blp, placements_blp, subsidies_blp, reports_blp,
+                monthly_blp):
         api.register_blueprint(blp, url_prefix=API_PREFIX)
         csrf.exempt(blp)  # bearer tokens, no cookies: CSRF does not apply
     app.extensions["base_ops_api"] = api
@@ -127,12 +148,14 @@ def _register_cli(app: Flask) -> None:
     from base_ops.accounts.cli import users_cli
     from base_ops.audit_log.cli import audit_cli
     from base_ops.intake.cli import calendar_cli
+    from base_ops.reports.cli import exports_cli
     from base_ops.seed.cli import seed_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(seed_cli)
     app.cli.add_command(calendar_cli)
+    app.cli.add_command(exports_cli)
 
 
 def _refuse_seeded_passwords(app: Flask) -> None:

@@ -37,6 +37,11 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL")
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(PROJECT_ROOT / "instance" / "uploads")
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
+    EXPORT_BACKGROUND_ROWS = _env_int("EXPORT_BACKGROUND_ROWS", 20_000)  # larger exports run as background jobs
+    EXPORT_FOLDER = os.environ.get("EXPORT_FOLDER") or str(PROJECT_ROOT / "instance" / "exports")  # job files
+    EXPORT_KEEP_HOURS = _env_int("EXPORT_KEEP_HOURS", 24)  # a job's file is deleted this long after it is ready
+    # Who runs export jobs: "auto" = RQ when REDIS_URL is set, else a worker thread; tests use "inline".
+    EXPORT_RUNNER = os.environ.get("EXPORT_RUNNER") or "auto"
 
     # Sessions (security.md: HttpOnly, SameSite=Lax, Secure in production;
     # idle 30 minutes, absolute 12 hours).
@@ -87,6 +92,8 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     API_PAGE_DEFAULT = 50
     API_PAGE_MAX = 500
+    # County → city by the 3rd of the following month (domain.md "Rates and reports").
+    MONTHLY_REPORT_DUE_DAY = _env_int("MONTHLY_REPORT_DUE_DAY", 3)
 
     HSTS = False
 

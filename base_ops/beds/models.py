@@ -26,7 +26,7 @@ class BedAssignment(TimestampMixin, db.Model):
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
     bed_id: Mapped[int] = mapped_column(ForeignKey("beds.id"), index=True)
     start_on: Mapped[date]
-    end_on: Mapped[date | None]
+    end_on: Mapped[date | None] = mapped_column(index=True)  # assignments overlapping a month (reports)
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     bed = relationship("Bed", lazy="joined")

@@ -26,6 +26,13 @@ NAV_GROUPS = [
         ("placements.list_referrals", _l("Candidates"), "person-badge"),
         ("placements.list_placements", _l("Placements"), "person-check"),
     ]),
+    (_l("Reports"), "bar-chart-line", [
+        # (reports items, then monthly, then exports)
+        ("reports.index", _l("Dashboard"), "bar-chart-line"),
+        ("reports.people_list", _l("People behind the figures"), "people"),
+        ("monthly.index", _l("Monthly reports"), "calendar-check"),
+        ("exports.list_jobs", _l("My exports"), "cloud-download"),
+    ]),
     (_l("Subsidies"), "cash-stack", [
         ("subsidies.queue", _l("Claims to handle"), "inbox"),
         ("subsidies.list_claims", _l("All claims"), "list-check"),

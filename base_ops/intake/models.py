@@ -92,7 +92,7 @@ class Stay(TimestampMixin, db.Model):
     resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
     base_id: Mapped[int] = mapped_column(ForeignKey("bases.id"), index=True)
     admitted_on: Mapped[date]
-    discharged_on: Mapped[date | None]
+    discharged_on: Mapped[date | None] = mapped_column(index=True)  # leavers of a period (reports)
     destination: Mapped[Destination | None] = mapped_column(enum_column(Destination, "destination"))
     discharge_note: Mapped[str | None] = mapped_column(Text)
     referral_source: Mapped[str | None] = mapped_column(String(100))

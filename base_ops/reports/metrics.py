@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Date, and_, case, cast, exists, func, literal, null, or_, select, union_all
+from sqlalchemy import Date, and_, case, cast, exists, func, literal, null, or_, select, tuple_, union_all
 
 from base_ops.core import clock
 from base_ops.core.sqldates import add_months, days_between, greatest_date, least_date
@@ -182,6 +182,7 @@ def _occupancy_facts(f: ReportFilter, windows):
     from base_ops.org.models import Base, Bed, BedServicePeriod, Room
 
     w = _windows_subquery(windows)
+    period_end = windows[-1][2]  # the whole period first (an index range), then its month windows
 
     def nights(start_col, end_col):
         return days_between(greatest_date(start_col, w.c.w_start), least_date(func.coalesce(end_col, w.c.w_end),
@@ -195,7 +196,8 @@ def _occupancy_facts(f: ReportFilter, windows):
                 .select_from(model).join(Bed, Bed.id == model.bed_id).join(Room, Room.id == Bed.room_id)
                 .join(Base, Base.id == Room.base_id)
                 .join(w, and_(model.start_on < w.c.w_end, or_(model.end_on.is_(None), model.end_on > w.c.w_start)))
-                .where(_in_scope(f, Base.id)))
+                .where(_in_scope(f, Base.id), model.start_on < period_end,
+                       or_(model.end_on.is_(None), model.end_on > f.start)))
 
     return union_all(part(BedServicePeriod, True), part(BedAssignment, False)).subquery("facts")
 
@@ -219,8 +221,9 @@ PLACEMENT_REPORT = [*F.PLACEMENTS, *F.LENGTH_OF_STAY]
 MEDIAN = F.Figure("median_stay_days", "median", "days")
 
 
-def _leaver_facts(f: ReportFilter, windows):
-    """One row per stay ended in a window, with its days and its rank among its group (for the median)."""
+def _leaver_facts(f: ReportFilter, windows, with_ranks: bool = True):
+    """One row per stay ended in a window, with its days and (with_ranks) its rank in its group and overall,
+    from which the medians are picked on databases without an ordered-set aggregate (SQLite)."""
     from base_ops.intake.models import EXCLUDED_FROM_PLACEMENT_RATE, Destination, Stay
     from base_ops.org.models import Base
 
@@ -230,14 +233,15 @@ def _leaver_facts(f: ReportFilter, windows):
     partition = {"base": Stay.base_id, "region": region_key(Base.region_code, f.child_level), "month": w.c.month}
     group = [partition[d] for d in f.group_by]
     excluded = [d.value for d in EXCLUDED_FROM_PLACEMENT_RATE]
+    ranks = [func.row_number().over(partition_by=group or None, order_by=days).label("rank_in_group"),
+             func.count().over(partition_by=group or None).label("size_of_group"),
+             func.row_number().over(order_by=days).label("rank_overall"),
+             func.count().over().label("size_overall")] if with_ranks else []
     return (select(*facts, days.label("days"),
                    _one_if(Stay.destination.not_in(excluded)).label("counted"),
                    _one_if(Stay.destination == Destination.EMPLOYED).label("employed"),
                    _one_if(Stay.destination == Destination.REOFFENDED).label("reoffended"),
-                   func.row_number().over(partition_by=group or None, order_by=days).label("rank_in_group"),
-                   func.count().over(partition_by=group or None).label("size_of_group"),
-                   func.row_number().over(order_by=days).label("rank_overall"),
-                   func.count().over().label("size_overall"))
+                   *ranks)
             .select_from(Stay).join(Base, Base.id == Stay.base_id)
             .join(w, and_(Stay.discharged_on >= w.c.w_start, Stay.discharged_on < w.c.w_end))
             .where(_in_scope(f, Stay.base_id)).subquery("facts"))
@@ -256,20 +260,60 @@ def placements(f: ReportFilter) -> Report:
         total = _total([], PLACEMENT_REPORT)
         total.values["median_stay_days"] = None
         return Report("placements", figures, f, [], total)
+    if db.engine.dialect.name == "postgresql":
+        rows, total = _placements_by_percentile(f, windows)
+    else:
+        rows, total = _placements_by_ranks(f, windows)
+    return Report("placements", figures, f, rows, total)
+
+
+def _leaver_measures(c) -> dict:
+    measures = {"leavers": func.count(), "leavers_counted": _sum(c.counted), "leavers_employed": _sum(c.employed),
+                "reoffended": _sum(c.reoffended), "stay_days_total": _sum(c.days)}
+    for key, _label, low, high in F.STAY_BUCKETS:
+        condition = and_(*([c.days >= low] if low is not None else []), *([c.days <= high] if high else []))
+        measures[key] = _sum(_one_if(condition))
+    return measures
+
+
+def _placements_by_percentile(f: ReportFilter, windows) -> tuple[list[ReportRow], ReportRow]:
+    """PostgreSQL: medians by percentile_cont, the groups and the total in one GROUPING SETS statement."""
+    facts = _leaver_facts(f, windows, with_ranks=False)
+    c = facts.c
+    columns = {"base": c.base_id, "month": c.month, "region": c.region_key}
+    group = [columns[d] for d in f.group_by]
+    measures = {**_leaver_measures(c),
+                "median": func.percentile_cont(0.5).within_group(c.days),
+                "is_total": func.grouping(*group)}
+    stmt = (select(*[columns[d].label(d) for d in f.group_by], *[m.label(k) for k, m in measures.items()])
+            .select_from(facts).group_by(func.grouping_sets(tuple_(*group), tuple_())))
+    raw = [dict(row._mapping) for row in db.session.execute(stmt)]
+    total_raw = next(r for r in raw if r["is_total"])
+    group_raw = [r for r in raw if not r["is_total"]]
+    rows = _rows(f, group_raw, PLACEMENT_REPORT)
+    medians = {"/".join(str(r[d]) for d in _key_order(f)): r["median"] for r in group_raw}
+    for row in rows:
+        row.values["median_stay_days"] = _one_decimal(medians[row.key])
+    total = _total(rows, PLACEMENT_REPORT)
+    total.values["median_stay_days"] = _one_decimal(total_raw["median"])
+    return rows, total
+
+
+def _one_decimal(value) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def _placements_by_ranks(f: ReportFilter, windows) -> tuple[list[ReportRow], ReportRow]:
+    """SQLite: medians from window-function ranks; a group's median and its share of the overall median."""
     facts = _leaver_facts(f, windows)
     c = facts.c
     measures = {
-        "leavers": func.count(), "leavers_counted": _sum(c.counted), "leavers_employed": _sum(c.employed),
-        "reoffended": _sum(c.reoffended), "stay_days_total": _sum(c.days),
-        # The median of each group, and this group's share of the median of all (summed below).
+        **_leaver_measures(c),
         "median_group_sum": _sum(case((_middle(c.rank_in_group, c.size_of_group), c.days), else_=0)),
         "median_group_n": _sum(_one_if(_middle(c.rank_in_group, c.size_of_group))),
         "median_all_sum": _sum(case((_middle(c.rank_overall, c.size_overall), c.days), else_=0)),
         "median_all_n": _sum(_one_if(_middle(c.rank_overall, c.size_overall))),
     }
-    for key, _label, low, high in F.STAY_BUCKETS:
-        condition = and_(*([c.days >= low] if low is not None else []), *([c.days <= high] if high else []))
-        measures[key] = _sum(_one_if(condition))
     raw = _grouped(f, facts, measures)
     rows = _rows(f, raw, PLACEMENT_REPORT)
     for r, row in zip(_sorted_like(f, raw, rows), rows, strict=True):
@@ -279,7 +323,7 @@ def placements(f: ReportFilter) -> Report:
     all_n = sum(int(r["median_all_n"] or 0) for r in raw)
     total.values["median_stay_days"] = (round(sum(float(r["median_all_sum"] or 0) for r in raw) / all_n, 1)
                                         if all_n else None)
-    return Report("placements", figures, f, rows, total)
+    return rows, total
 
 
 def _sorted_like(f: ReportFilter, raw: list[dict], rows: list[ReportRow]) -> list[dict]:
@@ -388,15 +432,47 @@ def _handover_facts(f: ReportFilter, windows):
 # ---------------------------------------------------------------- subsidies
 
 
+def beijing_date(utc_column):
+    """The calendar day in Beijing (UTC+8, no daylight saving) of a UTC timestamp column.
+
+    SQLite keeps naive UTC text, so the offset is added; PostgreSQL converts the zone."""
+    if db.engine.dialect.name == "sqlite":
+        return func.date(utc_column, "+8 hours", type_=Date)
+    return cast(func.timezone("Asia/Shanghai", utc_column), Date)
+
+
+def subsidy_summary(f: ReportFilter) -> list[dict]:
+    """Claims filed in the period at the filter's bases: count and sum by enterprise, kind and current
+    status (and month when grouped by month) — domain.md "Subsidies: count and sum by kind and status,
+    by enterprise and month". One aggregate statement."""
+    from base_ops.enterprises.models import Enterprise
+    from base_ops.subsidies.models import Claim
+
+    windows = month_windows(f)
+    if not windows:
+        return []
+    w = _windows_subquery(windows)
+    filed_on = beijing_date(Claim.created_at)
+    stmt = (select(Enterprise.name.label("enterprise"), w.c.month.label("month"), Claim.kind, Claim.status,
+                   func.count().label("claims"), func.coalesce(func.sum(Claim.amount), 0).label("amount"))
+            .select_from(Claim).outerjoin(Enterprise, Enterprise.id == Claim.enterprise_id)
+            .join(w, and_(filed_on >= w.c.w_start, filed_on < w.c.w_end))
+            .where(_in_scope(f, Claim.base_id))
+            .group_by(Enterprise.name, w.c.month, Claim.kind, Claim.status)
+            .order_by(Enterprise.name, w.c.month, Claim.kind, Claim.status))
+    return [{"enterprise": row.enterprise, "month": row.month or None,
+             "kind": str(getattr(row.kind, "value", row.kind)), "status": str(getattr(row.status, "value", row.status)),
+             "claims": int(row.claims), "amount": _plain(row.amount, "money")}
+            for row in db.session.execute(stmt)]
+
+
 def _subsidy_facts(f: ReportFilter, windows):
     """Claims approved, and claims paid, in each window (by the date of that move in Beijing time)."""
     from base_ops.org.models import Base
     from base_ops.subsidies.models import Claim, ClaimEvent, ClaimStatus
 
     w = _windows_subquery(windows)
-    # The move's calendar day in Beijing (UTC+8, no daylight saving); SQLite keeps naive UTC text.
-    moved_on = func.date(ClaimEvent.at, "+8 hours", type_=Date) if db.engine.dialect.name == "sqlite" else \
-        cast(func.timezone("Asia/Shanghai", ClaimEvent.at), Date)
+    moved_on = beijing_date(ClaimEvent.at)
     approved = ClaimEvent.to_status == ClaimStatus.APPROVED.value
     paid = ClaimEvent.to_status == ClaimStatus.PAID.value
     return (select(*_fact_columns(f, Claim.base_id, Base.region_code, w.c.month),
@@ -430,14 +506,8 @@ def _metric_statements(f: ReportFilter, windows) -> list[tuple[object, dict]]:
                            "bed_nights_occupied": _sum(occupancy_facts.c.occupied)}),
         (served, _served_measures(served)),
     ]
-    leavers = _leaver_facts(f, windows)
-    lc = leavers.c
-    leaver_measures = {"leavers": func.count(), "leavers_counted": _sum(lc.counted),
-                       "leavers_employed": _sum(lc.employed), "reoffended": _sum(lc.reoffended),
-                       "stay_days_total": _sum(lc.days)}
-    for key, _label, low, high in F.STAY_BUCKETS:
-        leaver_measures[key] = _sum(_one_if(and_(*([lc.days >= low] if low is not None else []),
-                                                 *([lc.days <= high] if high else []))))
+    leavers = _leaver_facts(f, windows, with_ranks=False)
+    leaver_measures = _leaver_measures(leavers.c)
     statements.append((leavers, leaver_measures))
     for months in (3, 6):
         facts = _retention_facts(f, windows, months)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from base_ops.beds.models import BedAssignment
@@ -24,8 +24,13 @@ from base_ops.residents.models import CaseNote, Resident
 
 
 def resident_scope_filter(actor) -> ColumnElement[bool]:
-    stayed_in_scope = select(Stay.resident_id).where(base_ids_filter(actor, Stay.base_id))
-    return or_(base_ids_filter(actor, Resident.base_id), Resident.id.in_(stayed_in_scope))
+    """Residents whose file is at one of the actor's bases, or who ever stayed at one.
+
+    One IN over a UNION of two indexed selects: an OR of the two would make PostgreSQL scan every
+    resident of the province for each page count (measured in tests/perf)."""
+    in_scope = union(select(Resident.id).where(base_ids_filter(actor, Resident.base_id)),
+                     select(Stay.resident_id).where(base_ids_filter(actor, Stay.base_id)))
+    return Resident.id.in_(in_scope)
 
 
 def residents_in_scope(actor) -> Select:

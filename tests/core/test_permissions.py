@@ -48,6 +48,8 @@ def _url_args(rule, world) -> dict:
         "claim_id": 1,  # the world has no claim: a 404 for the roles let in
         "batch_id": 1,  # the world has no payment batch: a 404 for the roles let in
         "evidence_id": 1,  # nor any claim evidence
+        "job_id": 1,  # the world has no export job: a 404 for the roles let in
+        "name": "occupancy",  # a report name (reports_api.report_spreadsheet)
         # Modules add sample values for new URL parameters here.
     }
     return {name: values[name] for name in rule.arguments}

@@ -21,8 +21,8 @@ training  a course ended 10-23 with two sessions: E1 present twice (completes), 
           absent once (50%, does not) → enrolments 2, completions 1, attended 3 of 4.
 notices   county 330203: N1 received 10-10, due 10-17, sent 10-16 (on time); N2 received 10-20, due 10-27,
           sent 10-29 (late); K1 key subject released 10-25 collected; K2 key subject released 10-30 not.
-claims    C1 600.00 approved 2026-10-10 04:00 UTC (October); C2 3000.00 approved 2026-10-31 17:00 UTC
-          = 11-01 01:00 in Beijing (November), and paid 2026-11-03.
+claims    C1 600.00 filed 2026-10-05, approved 2026-10-10 04:00 UTC (October); C2 3000.00 filed and approved
+          2026-10-31 17:00 UTC = 11-01 01:00 in Beijing (November), and paid 2026-11-03.
 A second base (余杭 330110, one bed, one resident all October) must never show in 330203's figures.
 """
 
@@ -57,7 +57,8 @@ def build(db, factory):
         pass
 
     L = Ledger()
-    L.base = factory.base("330203", name="海曙基地", rooms=(("男101", "male", ("M1", "M2")), ("女201", "female", ("F1",))))
+    L.base = factory.base("330203", name="海曙基地",
+                          rooms=(("男101", "male", ("M1", "M2")), ("女201", "female", ("F1",))))
     L.other = factory.base("330110", name="余杭基地", rooms=(("1", "male", ("1",)),))
     beds = {bed.label: bed for room in L.base.rooms for bed in room.beds}
     m2_period = db.session.query(BedServicePeriod).filter_by(bed_id=beds["M2"].id).one()
@@ -146,7 +147,8 @@ def build(db, factory):
 
     def claim(n, amount, moves):
         c = Claim(kind="handover", status=moves[-1][0], subject_key=f"ledger-{n}", period="",
-                  region_code="330203", base_id=L.base.id, amount=Decimal(amount), rule="测试")
+                  region_code="330203", base_id=L.base.id, amount=Decimal(amount), rule="测试",
+                  created_at=moves[0][1])
         db.session.add(c)
         db.session.flush()
         for to_status, at in moves:

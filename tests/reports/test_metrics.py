@@ -168,3 +168,16 @@ def test_add_months_clamps_to_the_month_end_on_both_databases(db, start, months,
 
     value = db.session.scalar(select(add_months(literal(start, Date), months)))
     assert date.fromisoformat(str(value)[:10]) == expected == python_add_months(start, months)
+
+
+def test_subsidy_summary_by_kind_and_status(L, db):
+    from base_ops.subsidies.models import Claim
+
+    # Counted in the Beijing month they were filed, in their current status.
+    rows = metrics.subsidy_summary(ReportFilter(date(2026, 10, 1), date(2026, 12, 1), "330203", None, ("month",)))
+    assert [(r["kind"], r["status"], r["claims"], r["amount"], r["month"]) for r in rows] == [
+        ("handover", "approved", 1, "600.00", "2026-10"), ("handover", "paid", 1, "3000.00", "2026-11")]
+    (october,) = metrics.subsidy_summary(ReportFilter(*OCTOBER, "330203", None, ("base",)))
+    assert october["month"] is None and october["amount"] == "600.00"
+    assert metrics.subsidy_summary(ReportFilter(*OCTOBER, "330110", None, ("base",))) == []
+    assert db.session.query(Claim).count() == 2

@@ -1,0 +1,97 @@
+"""JSON API of the reports (api.md "Reports"): occupancy and placements as rows and a total, and every
+report as a spreadsheet. Scope is resolved first: a region or base outside the caller's is a 404."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import Response
+from flask_login import current_user
+from flask_smorest import Blueprint
+
+from base_ops.core.api import StrictSchema
+from base_ops.core.errors import NotFound
+from base_ops.core.excel import XLSX_MIMETYPE
+from base_ops.reports import figures as F
+from base_ops.reports import spreadsheets
+from base_ops.reports.filters import resolve_filter
+from base_ops.reports.metrics import PLACEMENT_REPORT, occupancy, placements
+from base_ops.reports.periods import default_period
+
+blp = Blueprint("reports_api", __name__, description="Reports")
+
+
+class ReportArgsSchema(StrictSchema):
+    region_code = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^\d{6}$"))
+    base_id = ma.fields.Integer(load_default=None)
+    start = ma.fields.Date(data_key="from", load_default=None)
+    end = ma.fields.Date(data_key="to", load_default=None, metadata={"description": "exclusive"})
+    group_by = ma.fields.String(load_default="base", metadata={"description": "base, month, region or a comma list"})
+
+    @ma.validates_schema
+    def _one_scope(self, data, **_kwargs):
+        if data.get("region_code") and data.get("base_id") is not None:
+            raise ma.ValidationError("Give region_code or base_id, not both.", "base_id")
+
+
+def _row_schema(name: str, figures: list[F.Figure], extra: tuple[str, ...] = ()) -> type[ma.Schema]:
+    fields: dict[str, ma.fields.Field] = {
+        "key": ma.fields.String(required=True),
+        "region_code": ma.fields.String(), "region_name": ma.fields.String(),
+        "base_id": ma.fields.Integer(), "base_name": ma.fields.String(), "month": ma.fields.String(),
+    }
+    for figure in figures:
+        if figure.kind == "count":
+            fields[figure.key] = ma.fields.Integer(required=True)
+        elif figure.kind == "money":
+            fields[figure.key] = ma.fields.String(required=True)
+        else:
+            fields[figure.key] = ma.fields.Float(required=True, allow_none=True)
+    for key in extra:
+        fields[key] = ma.fields.Float(required=True, allow_none=True)
+    return ma.Schema.from_dict(fields, name=name)
+
+
+def _report_schema(name: str, row_schema) -> type[ma.Schema]:
+    return ma.Schema.from_dict({"rows": ma.fields.List(ma.fields.Nested(row_schema), required=True),
+                                "total": ma.fields.Nested(row_schema, required=True)}, name=name)
+
+
+OccupancyRow = _row_schema("OccupancyRow", F.OCCUPANCY)
+PlacementsRow = _row_schema("PlacementsRow", PLACEMENT_REPORT, extra=("median_stay_days",))
+OccupancyReportSchema = _report_schema("OccupancyReport", OccupancyRow)
+PlacementsReportSchema = _report_schema("PlacementsReport", PlacementsRow)
+
+
+def _filter(args):
+    start, end = default_period(args["start"], args["end"])
+    return resolve_filter(current_user._get_current_object(), start=start, end=end, region_code=args["region_code"],
+                          base_id=args["base_id"], group_by=args["group_by"])
+
+
+@blp.route("/reports/occupancy", methods=["GET"])
+@blp.arguments(ReportArgsSchema, location="query")
+@blp.response(200, OccupancyReportSchema)
+def occupancy_report(args):
+    """入住率: occupied ÷ available bed-nights of [from, to), cut at tonight; rate 0–1 or null."""
+    return occupancy(_filter(args)).as_dict()
+
+
+@blp.route("/reports/placements", methods=["GET"])
+@blp.arguments(ReportArgsSchema, location="query")
+@blp.response(200, PlacementsReportSchema)
+def placements_report(args):
+    """就业安置率 of leavers in [from, to): employed ÷ leavers not excluded; reoffence; length of stay."""
+    return placements(_filter(args)).as_dict()
+
+
+@blp.route("/reports/<string:name>.xlsx", methods=["GET"])
+@blp.arguments(ReportArgsSchema, location="query")
+@blp.response(200, description="The report as an .xlsx spreadsheet (occupancy, placements, overview or subsidies).")
+def report_spreadsheet(args, name: str):
+    if name not in spreadsheets.NAMES:
+        raise NotFound(f"No report named {name}.")
+    f = _filter(args)
+    content = spreadsheets.download(current_user._get_current_object(), name, f)
+    return Response(content, mimetype=XLSX_MIMETYPE,
+                    headers={"Content-Disposition": f"attachment; filename={name}-{f.start}-{f.end}.xlsx"})
+

@@ -1,0 +1,84 @@
+"""Report pages: the dashboard (key figures, trend, units with drill-down, claims), the people behind a
+number, and the report spreadsheets. Scope is resolved by reports.filters before any query."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user
+
+from base_ops.accounts.auth import fresh_login_required
+from base_ops.core.errors import DomainError, NotFound
+from base_ops.core.excel import XLSX_MIMETYPE
+from base_ops.extensions import db
+from base_ops.intake.stays_forms import DESTINATION_LABELS
+from base_ops.reports import dashboard, exports, people, spreadsheets
+from base_ops.reports import figures as F
+from base_ops.reports.filters import resolve_filter
+from base_ops.reports.forms import PeopleFilterForm, ReportFilterForm
+from base_ops.reports.periods import default_period
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _resolve(form: ReportFilterForm, group_by=("base",)):
+    """The form's filter within the actor's scope; form errors and domain errors go on the form."""
+    if not form.validate():
+        return None
+    start, end = default_period(form.start.data, form.end.data)
+    try:
+        return resolve_filter(_actor(), start=start, end=end, region_code=form.region_code.data or None,
+                              base_id=form.base_id.data, group_by=group_by)
+    except NotFound:
+        abort(404)
+    except DomainError as error:
+        for field_name, problems in error.fields.items():
+            field = {"from": form.start, "to": form.end}.get(field_name) or getattr(form, field_name, None)
+            if field is not None:
+                field.errors = [*field.errors, *problems]
+        return None
+
+
+@bp.get("/")
+def index():
+    form = ReportFilterForm(request.args)
+    f = _resolve(form)
+    if f is None:
+        return render_template("reports/dashboard.html", form=form, board=None), 422
+    board = dashboard.build(f)
+    return render_template("reports/dashboard.html", form=form, board=board,
+                           trail=people.trail(_actor(), f), scope_name=spreadsheets.scope_name(f),
+                           titles=spreadsheets.report_titles(), export_kinds=exports.EXPORT_KINDS, display=F.display)
+
+
+@bp.get("/people")
+def people_list():
+    form = PeopleFilterForm(request.args)
+    f = _resolve(form)
+    if f is None:
+        return render_template("reports/people.html", form=form, listing=None), 422
+    listing = people.listing(f, form.kind.data, form.destination.data or None,
+                             page=request.args.get("page", 1, type=int))
+    return render_template("reports/people.html", form=form, listing=listing, f=f,
+                           trail=people.trail(_actor(), f), scope_name=spreadsheets.scope_name(f),
+                           kinds=exports.EXPORT_KINDS, destination_label=DESTINATION_LABELS.get(listing.destination),
+                           page_args={k: v for k, v in request.args.items() if k != "page"})
+
+
+@bp.get("/<string:name>.xlsx")
+@fresh_login_required
+def report_xlsx(name: str):
+    if name not in spreadsheets.NAMES:
+        abort(404)
+    form = ReportFilterForm(request.args)
+    group_by = request.args.get("group_by") or "base"
+    f = _resolve(form, group_by=group_by)
+    if f is None:
+        db.session.rollback()
+        abort(422)
+    content = spreadsheets.download(_actor(), name, f)
+    return Response(content, mimetype=XLSX_MIMETYPE,
+                    headers={"Content-Disposition": f"attachment; filename={name}-{f.start}-{f.end}.xlsx"})
