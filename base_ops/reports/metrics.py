@@ -282,14 +282,16 @@ def _placements_by_percentile(f: ReportFilter, windows) -> tuple[list[ReportRow]
     c = facts.c
     columns = {"base": c.base_id, "month": c.month, "region": c.region_key}
     group = [columns[d] for d in f.group_by]
-    measures = {**_leaver_measures(c),
-                "median": func.percentile_cont(0.5).within_group(c.days),
-                "is_total": func.grouping(*group)}
-    stmt = (select(*[columns[d].label(d) for d in f.group_by], *[m.label(k) for k, m in measures.items()])
-            .select_from(facts).group_by(func.grouping_sets(tuple_(*group), tuple_())))
+    measures = {**_leaver_measures(c), "median": func.percentile_cont(0.5).within_group(c.days),
+                # 1 on the grand-total row of the grouping sets; without dimensions the one row is both
+                "is_total": func.grouping(*group) if group else literal(0)}
+    stmt = select(*[columns[d].label(d) for d in f.group_by], *[m.label(k) for k, m in measures.items()])
+    stmt = stmt.select_from(facts)
+    if group:
+        stmt = stmt.group_by(func.grouping_sets(tuple_(*group), tuple_()))
     raw = [dict(row._mapping) for row in db.session.execute(stmt)]
-    total_raw = next(r for r in raw if r["is_total"])
     group_raw = [r for r in raw if not r["is_total"]]
+    total_raw = next((r for r in raw if r["is_total"]), group_raw[0] if group_raw else {"median": None})
     rows = _rows(f, group_raw, PLACEMENT_REPORT)
     medians = {"/".join(str(r[d]) for d in _key_order(f)): r["median"] for r in group_raw}
     for row in rows:

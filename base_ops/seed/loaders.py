@@ -18,6 +18,7 @@ from base_ops.enterprises import services as enterprise_services
 from base_ops.extensions import db
 from base_ops.org import services as org_services
 from base_ops.org.models import Bed
+from base_ops.seed import demo_history
 
 SEED_DIR = PROJECT_ROOT / "seed"
 REGIONS_FILE = SEED_DIR / "regions.csv"
@@ -75,6 +76,7 @@ def load_demo(path: Path = DEMO_FILE, beds_from: date = date(2025, 1, 1)) -> boo
             db.session.commit()
     load_demo_people(today())
     load_demo_training_and_jobs(today())
+    demo_history.load_demo_history(today())  # a past year, so the reports have figures
     return True
 
 

@@ -181,3 +181,10 @@ def test_subsidy_summary_by_kind_and_status(L, db):
     assert october["month"] is None and october["amount"] == "600.00"
     assert metrics.subsidy_summary(ReportFilter(*OCTOBER, "330110", None, ("base",))) == []
     assert db.session.query(Claim).count() == 2
+
+
+def test_placements_without_grouping_is_just_the_total(L):
+    report = metrics.placements(october(()))
+    assert [row.key for row in report.rows] == [""]  # one row, the same as the total, on both databases
+    assert report.rows[0].values == report.total.values
+    assert report.total.values["leavers"] == 4 and report.total.values["median_stay_days"] == 55

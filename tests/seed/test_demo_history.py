@@ -40,12 +40,12 @@ def demo(request, db, monkeypatch):
 
 def test_city_figures_of_the_last_year_are_not_trivial(demo, db):
     start, end = default_period(None, None)
-    placements = metrics.placements(ReportFilter(start, end, "330100", None, ())).total.values
+    placements = metrics.placements(ReportFilter(start, end, "330100", None, ("base",))).total.values
     assert placements["leavers"] > 20
     assert 0.3 <= placements["placement_rate"] <= 0.9
-    last_six = ReportFilter(demo - timedelta(days=183), demo + timedelta(days=1), "330100", None, ())
+    last_six = ReportFilter(demo - timedelta(days=183), demo + timedelta(days=1), "330100", None, ("base",))
     assert 0.3 <= metrics.occupancy(last_six).total.values["occupancy_rate"] <= 1.0
-    overview = metrics.overview(ReportFilter(start, end, "330100", None, ())).total.values
+    overview = metrics.overview(ReportFilter(start, end, "330100", None, ("base",))).total.values
     for key in ("in_stay_placement_rate", "retention_3_rate", "reoffence_rate", "handover_rate", "receipt_rate"):
         assert overview[key] is not None and 0 < overview[key] <= 1, key
     assert overview["reoffence_rate"] < 0.2
@@ -57,7 +57,7 @@ def test_city_figures_of_the_last_year_are_not_trivial(demo, db):
 
 def test_the_county_officer_sees_his_base_busy_too(demo, db):
     start, end = default_period(None, None)
-    f = ReportFilter(start, end, "330106", None, ())
+    f = ReportFilter(start, end, "330106", None, ("base",))
     assert metrics.placements(f).total.values["leavers"] >= 8
     assert metrics.overview(f).total.values["completions"] + metrics.overview(f).total.values["enrolments"] > 0
 
