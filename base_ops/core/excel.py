@@ -35,11 +35,13 @@ class Sheet:
 
 
 def generate_xlsx(sheets: Sequence[Sheet], constant_memory: bool = True) -> bytes:
-    """Write the sheets row by row (constant_memory keeps large exports small)."""
+    """Write the sheets row by row (constant_memory keeps large exports small).
+
+    Not `in_memory`: XlsxWriter turns constant_memory off in that mode; rows go to its temporary
+    files and only the finished zip is held in the buffer."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"constant_memory": constant_memory, "strings_to_formulas": False,
-                                        "strings_to_numbers": False, "strings_to_urls": False,
-                                        "in_memory": True})
+                                        "strings_to_numbers": False, "strings_to_urls": False})
     styles = {
         "title": book.add_format({"bold": True, "font_size": 13}),
         "filter": book.add_format({"italic": True, "font_color": "#555555"}),
