@@ -22,6 +22,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config)
     app.config.update(overrides)
     _postgresql_session_settings(app)
+    _trust_proxies(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not os.environ.get("SECRET_KEY") and "SECRET_KEY" not in overrides and config.ENV_NAME == "development":
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
@@ -74,6 +75,15 @@ def _init_extensions(app: Flask) -> None:
         from base_ops.core import ui
 
         return ui.template_globals()
+
+
+def _trust_proxies(app: Flask) -> None:
+    """Behind nginx (PROXY_HOPS=1) take the client address and scheme from its forwarded headers."""
+    hops = app.config.get("PROXY_HOPS") or 0
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def _postgresql_session_settings(app: Flask) -> None:

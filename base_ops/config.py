@@ -35,6 +35,9 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL")
+    # Reverse proxies in front of the app (nginx = 1). Their X-Forwarded-For/-Proto/-Host are trusted
+    # for that many hops, so audit rows and rate limits see the client's address, not the proxy's.
+    PROXY_HOPS = _env_int("PROXY_HOPS", 0)
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER") or str(PROJECT_ROOT / "instance" / "uploads")
     MAX_CONTENT_LENGTH = _env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
     EXPORT_BACKGROUND_ROWS = _env_int("EXPORT_BACKGROUND_ROWS", 20_000)  # larger exports run as background jobs
