@@ -22,6 +22,10 @@ KEY_FIGURES = ["occupancy_rate", "placement_rate", "in_stay_placement_rate", "re
 UNIT_FIGURES = ["bed_nights_occupied", "occupancy_rate", "served", "leavers", "leavers_employed", "placement_rate",
                 "avg_stay_days", "retention_6_rate", "completions", "claims_approved_amount"]
 
+# The figures of the unit table that link to the people behind them: figure → (list kind, destination).
+PEOPLE_BEHIND = {"served": ("residents", None), "leavers": ("leavers", None),
+                 "leavers_employed": ("leavers", "employed")}
+
 
 @dataclass
 class Dashboard:
@@ -55,6 +59,16 @@ class Dashboard:
             start, end = windows[row.dims["month"]]
             args.update({"from": start.isoformat(), "to": max(end, start).isoformat(), "base_id": f.base_ids[0]})
         return args
+
+    def people_link(self, figure_key: str, row) -> dict | None:
+        """The people-list arguments behind one number of the unit table, or None when no list explains it:
+        residents served → the residents list, leavers → the leavers, left for a job → employed leavers."""
+        if not row.values.get(figure_key):
+            return None
+        kind, destination = PEOPLE_BEHIND.get(figure_key, (None, None))
+        if kind is None:
+            return None
+        return {"kind": kind, **({"destination": destination} if destination else {}), **self.people_args(row)}
 
     def chart_data(self) -> dict:
         """Plain numbers for the ECharts of the page (static/js/reports.js)."""

@@ -29,7 +29,7 @@ from base_ops.core.clock import LOCAL_ZONE, today
 from base_ops.core.excel import Column
 from base_ops.core.identity import mask_id_number
 from base_ops.extensions import db
-from base_ops.reports.filters import ReportFilter, bases_in
+from base_ops.reports.filters import ReportFilter, bases_in, scope_names
 
 # Kind → label shown on the pages ("download the people behind this number").
 EXPORT_KINDS = {
@@ -261,16 +261,13 @@ def count_rows(kind: str, f: ReportFilter) -> int:
 
 def filter_lines(f: ReportFilter) -> list[str]:
     """The filter used, in words, for the lines above the header."""
-    from base_ops.org.models import Base, Region
-
     last_day = date.fromordinal(f.end.toordinal() - 1)
     lines = [f"统计期间：{f.start.isoformat()} 至 {last_day.isoformat()}"]
+    region_name, base_names = scope_names(f)
     if f.region_code:
-        region = db.session.get(Region, f.region_code)
-        lines.append(f"地区：{region.name if region else ''}（{f.region_code}）")
-    if f.base_ids is not None:
-        names = db.session.execute(select(Base.name).where(Base.id.in_(f.base_ids)).order_by(Base.name)).scalars()
-        lines.append("基地：" + ("、".join(names) or "无"))
+        lines.append(f"地区：{region_name}（{f.region_code}）")
+    if base_names is not None:
+        lines.append("基地：" + ("、".join(base_names) or "无"))
     lines.append(f"导出时间：{datetime.now(LOCAL_ZONE):%Y-%m-%d %H:%M}")
     return lines
 

@@ -125,3 +125,25 @@ def bases_in(f: ReportFilter):
     if f.base_ids is not None:
         query = query.where(Base.id.in_(f.base_ids))
     return query
+
+
+def scope_names(f: ReportFilter) -> tuple[str | None, list[str] | None]:
+    """(region name, base names) a filter covers, for the lines above a spreadsheet and page titles."""
+    from base_ops.org.models import Base, Region
+
+    region_name = None
+    if f.region_code:
+        region = db.session.get(Region, f.region_code)
+        region_name = region.name if region else f.region_code
+    base_names = None
+    if f.base_ids is not None:
+        base_names = list(db.session.scalars(select(Base.name).where(Base.id.in_(f.base_ids)).order_by(Base.name)))
+    return region_name, base_names
+
+
+def scope_name(f: ReportFilter) -> str:
+    """The filter's scope in words: its bases when narrowed to bases, else its region."""
+    region_name, base_names = scope_names(f)
+    if base_names is not None:
+        return "、".join(base_names) or "—"
+    return region_name or "—"

@@ -31,6 +31,7 @@ from base_ops.core.sqldates import add_months, days_between, greatest_date, leas
 from base_ops.extensions import db
 from base_ops.reports import figures as F
 from base_ops.reports.filters import ReportFilter, bases_in
+from base_ops.reports.periods import next_month
 
 # ---------------------------------------------------------------- results
 
@@ -81,9 +82,9 @@ def month_windows(f: ReportFilter) -> list[tuple[str | None, date, date]]:
         return [(None, f.start, end)]
     windows, cursor = [], f.start
     while cursor < end:
-        next_month = (cursor.replace(day=1) + timedelta(days=32)).replace(day=1)
-        windows.append((cursor.strftime("%Y-%m"), cursor, min(next_month, end)))
-        cursor = next_month
+        following = next_month(cursor)
+        windows.append((cursor.strftime("%Y-%m"), cursor, min(following, end)))
+        cursor = following
     return windows
 
 
@@ -575,7 +576,7 @@ def month_figures(region_code: str, month: str) -> dict:
     The caller has checked that the actor may report on `region_code`."""
     year, number = (int(part) for part in month.split("-"))
     start = date(year, number, 1)
-    end = (start + timedelta(days=32)).replace(day=1)
+    end = next_month(start)
     f = ReportFilter(start, end, region_code, None, ())
     values = dict(overview(f).total.values)
     last_night = min(end, tonight()) - timedelta(days=1)

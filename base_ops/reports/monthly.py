@@ -32,6 +32,7 @@ from base_ops.extensions import db
 from base_ops.org.models import Base, Region, RegionLevel
 from base_ops.reports import figures as F
 from base_ops.reports.models import MonthlyReport
+from base_ops.reports.periods import month_start
 
 MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 REASON_MAX = 2000
@@ -102,8 +103,7 @@ def _ym(month: str) -> tuple[int, int]:
 
 def shift_month(month: str, by: int) -> str:
     year, mon = _ym(month)
-    index = year * 12 + (mon - 1) + by
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+    return month_start(date(year, mon, 1), -by).strftime("%Y-%m")
 
 
 def current_month() -> str:

@@ -8,6 +8,7 @@ from base_ops.core import clock
 
 
 def month_start(day: date, months_back: int = 0) -> date:
+    """The first day of the month `months_back` months before `day`'s (negative: after)."""
     index = day.year * 12 + day.month - 1 - months_back
     return date(index // 12, index % 12 + 1, 1)
 

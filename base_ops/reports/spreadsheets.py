@@ -20,6 +20,7 @@ from base_ops.core.excel import Column, Sheet, generate_xlsx
 from base_ops.extensions import db
 from base_ops.reports import figures as F
 from base_ops.reports import metrics
+from base_ops.reports.filters import scope_name
 from base_ops.reports.metrics import Report
 
 REPORTS = {"occupancy": metrics.occupancy, "placements": metrics.placements, "overview": metrics.overview}
@@ -67,18 +68,20 @@ def _number(figure: F.Figure, value):
     return int(value)
 
 
-def filter_lines(report: Report, scope_name: str) -> list[str]:
+def head_lines(f, scope: str) -> list[str]:
+    """The scope and period used, written above every report sheet."""
+    return [_("Scope: %(scope)s", scope=scope),
+            _("Period: %(start)s to %(end)s (end exclusive)", start=f.start.isoformat(), end=f.end.isoformat())]
+
+
+def filter_lines(report: Report, scope: str) -> list[str]:
     f = report.filter
     grouping = "、".join({"base": _("base"), "month": _("month"), "region": _("region")}[d] for d in f.group_by)
-    return [
-        _("Scope: %(scope)s", scope=scope_name),
-        _("Period: %(start)s to %(end)s (end exclusive)", start=f.start.isoformat(), end=f.end.isoformat()),
-        _("Grouped by: %(grouping)s", grouping=grouping),
-        _("Rates are computed from summed counts; — means nothing to divide by."),
-    ]
+    return [*head_lines(f, scope), _("Grouped by: %(grouping)s", grouping=grouping),
+            _("Rates are computed from summed counts; — means nothing to divide by.")]
 
 
-def report_xlsx(report: Report, scope_name: str) -> bytes:
+def report_xlsx(report: Report, scope: str) -> bytes:
     """The report as a spreadsheet (Chinese headers whatever the user's UI language)."""
     with force_locale("zh_CN"):
         frame = report_frame(report)
@@ -91,11 +94,11 @@ def report_xlsx(report: Report, scope_name: str) -> bytes:
         rows = (tuple(None if pd.isna(value) else value for value in record)
                 for record in frame.itertuples(index=False, name=None))
         sheet = Sheet(name=report_titles()[report.name], columns=columns, rows=rows,
-                      title=report_titles()[report.name], filters=filter_lines(report, scope_name), totals=totals)
+                      title=report_titles()[report.name], filters=filter_lines(report, scope), totals=totals)
         return generate_xlsx([sheet])
 
 
-def subsidies_xlsx(f, scope_name: str) -> tuple[bytes, int]:
+def subsidies_xlsx(f, scope: str) -> tuple[bytes, int]:
     """Claims filed in the period by enterprise, month, kind and status: count and amount, with totals."""
     from base_ops.subsidies.forms import KIND_LABELS, STATUS_LABELS
 
@@ -113,9 +116,7 @@ def subsidies_xlsx(f, scope_name: str) -> tuple[bytes, int]:
         totals = [_("Total"), "", "", "", int(frame.iloc[:, 4].sum()) if len(frame) else 0,
                   sum(frame.iloc[:, 5], Decimal("0.00"))]
         title = _("Subsidy claims report")
-        lines = [_("Scope: %(scope)s", scope=scope_name),
-                 _("Period: %(start)s to %(end)s (end exclusive)", start=f.start.isoformat(), end=f.end.isoformat()),
-                 _("Claims filed in the period, by their current status.")]
+        lines = [*head_lines(f, scope), _("Claims filed in the period, by their current status.")]
         sheet = Sheet(name=title, columns=columns, rows=frame.itertuples(index=False, name=None), title=title,
                       filters=lines, totals=totals)
         return generate_xlsx([sheet]), len(frame)
@@ -137,18 +138,3 @@ def download(actor, name: str, f) -> bytes:
                  filter=f.describe())
     db.session.commit()
     return content
-
-
-def scope_name(f) -> str:
-    """Words for the filter's scope, for the top of a spreadsheet or page."""
-    from sqlalchemy import select
-
-    from base_ops.org.models import Base, Region
-
-    if f.base_ids is not None:
-        names = db.session.scalars(select(Base.name).where(Base.id.in_(f.base_ids)).order_by(Base.name)).all()
-        return "、".join(names) or "—"
-    if f.region_code:
-        region = db.session.get(Region, f.region_code)
-        return region.name if region else f.region_code
-    return "—"

@@ -13,7 +13,7 @@ from base_ops.extensions import db
 from base_ops.intake.stays_forms import DESTINATION_LABELS
 from base_ops.reports import dashboard, exports, people, spreadsheets
 from base_ops.reports import figures as F
-from base_ops.reports.filters import resolve_filter
+from base_ops.reports.filters import resolve_filter, scope_name
 from base_ops.reports.forms import PeopleFilterForm, ReportFilterForm
 from base_ops.reports.periods import default_period
 
@@ -50,7 +50,7 @@ def index():
         return render_template("reports/dashboard.html", form=form, board=None), 422
     board = dashboard.build(f)
     return render_template("reports/dashboard.html", form=form, board=board,
-                           trail=people.trail(_actor(), f), scope_name=spreadsheets.scope_name(f),
+                           trail=people.trail(_actor(), f), scope_name=scope_name(f),
                            titles=spreadsheets.report_titles(), export_kinds=exports.EXPORT_KINDS, display=F.display)
 
 
@@ -63,7 +63,7 @@ def people_list():
     listing = people.listing(f, form.kind.data, form.destination.data or None,
                              page=request.args.get("page", 1, type=int))
     return render_template("reports/people.html", form=form, listing=listing, f=f,
-                           trail=people.trail(_actor(), f), scope_name=spreadsheets.scope_name(f),
+                           trail=people.trail(_actor(), f), scope_name=scope_name(f),
                            kinds=exports.EXPORT_KINDS, destination_label=DESTINATION_LABELS.get(listing.destination),
                            page_args={k: v for k, v in request.args.items() if k != "page"})
 

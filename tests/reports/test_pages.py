@@ -40,6 +40,10 @@ def test_county_dashboard_shows_the_api_numbers(login_as, L, officer, english):
     assert "海曙基地" in html and "余杭基地" not in html
     assert "42.2%" in html  # occupancy 35 / 83
     assert "33.3%" in html  # placement rate 1 / 3
+    # Numbers link to the people behind them: leavers, and the employed leavers only.
+    period = "from=2026-10-01&amp;to=2026-11-01"
+    assert f"kind=leavers&amp;destination=employed&amp;{period}&amp;base_id={L.base.id}" in html
+    assert f"kind=residents&amp;from=2026-10-01&amp;to=2026-11-01&amp;base_id={L.base.id}" in html
     data = _chart_data(html)
     assert data["trend"] == [{"month": "2026-10", "occupancy_rate": 42.2, "placement_rate": 33.3, "leavers": 4}]
     assert data["units"][0]["label"] == "海曙基地"
