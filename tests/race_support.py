@@ -1,6 +1,6 @@
 """A separate, migrated database for concurrency tests.
 
-Race tests cannot use the rolled-back `db` fixture (one connection). Each
+Race tests (and backup/restore) cannot use the rolled-back `db` fixture (one connection). Each
 module gets its own app on its own database — a SQLite file, or with
 TEST_DATABASE_URL a PostgreSQL database created for the module and dropped
 after — so two threads can each hold their own connection.
@@ -12,6 +12,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy.engine import make_url
 
@@ -24,37 +25,59 @@ def _admin_dsn(url) -> str:
     return url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
 
 
+@contextmanager
+def new_database(tmp, label: str, dialect: str | None = None) -> Iterator[str]:
+    """Yield the URL of a new, empty database; drop it after.
+
+    dialect "postgresql" (needs TEST_DATABASE_URL for the server) or "sqlite"; by default the one the
+    suite runs on.
+    """
+    import psycopg
+
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    dialect = dialect or ("postgresql" if pg_url else "sqlite")
+    if dialect == "sqlite":
+        yield f"sqlite:///{tmp / f'{label}.sqlite3'}"
+        return
+    url = make_url(pg_url)
+    name = f"base_ops_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(_admin_dsn(url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_admin_dsn(url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def app_on(database_url: str, upload_folder) -> object:
+    """A test app on that database (a small pool on PostgreSQL so racing threads each get a connection)."""
+    engine_options = {"pool_pre_ping": True, "pool_size": 5} if database_url.startswith("postgresql") else {}
+    return create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, UPLOAD_FOLDER=str(upload_folder),
+                      SQLALCHEMY_ENGINE_OPTIONS=engine_options)
+
+
+def dispose(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 def separate_app(tmp_path_factory, label: str, build_site: Callable) -> Iterator:
     """Yield an app on a fresh migrated database after `build_site(app)`; drop the database after."""
-    import psycopg
     from flask_migrate import upgrade
 
     tmp = tmp_path_factory.mktemp(label)
-    pg_url = os.environ.get("TEST_DATABASE_URL")
-    name = None
-    if pg_url:
-        url = make_url(pg_url)
-        name = f"base_ops_{label}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-        with psycopg.connect(_admin_dsn(url), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        database_url = url.set(database=name).render_as_string(hide_password=False)
-    else:
-        database_url = f"sqlite:///{tmp / 'race.sqlite3'}"
-    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI=database_url, UPLOAD_FOLDER=str(tmp / "uploads"),
-                     SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True, "pool_size": 5} if pg_url else {})
-    try:
-        with app.app_context():
-            upgrade()
-            build_site(app)
-            db.session.remove()
-        yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        if name:
-            with psycopg.connect(_admin_dsn(make_url(pg_url)), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with new_database(tmp, label) as database_url:
+        app = app_on(database_url, tmp / "uploads")
+        try:
+            with app.app_context():
+                upgrade()
+                build_site(app)
+                db.session.remove()
+            yield app
+        finally:
+            dispose(app)
 
 
 def race(app, work, *args_per_thread) -> list[str]:
