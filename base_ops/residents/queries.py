@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, Select, select, union
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, Select, func, select, union
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from base_ops.beds.models import BedAssignment
 from base_ops.core.errors import NotFound, ValidationFailed
@@ -23,14 +23,19 @@ from base_ops.org.models import Bed
 from base_ops.residents.models import CaseNote, Resident
 
 
+def scope_resident_ids(actor):
+    """The ids of the residents whose file is at one of the actor's bases, or who ever stayed at one
+    (each once: a UNION of two covering-index reads, migration 0007)."""
+    return union(select(Resident.id).where(base_ids_filter(actor, Resident.base_id)),
+                 select(Stay.resident_id).where(base_ids_filter(actor, Stay.base_id)))
+
+
 def resident_scope_filter(actor) -> ColumnElement[bool]:
-    """Residents whose file is at one of the actor's bases, or who ever stayed at one.
+    """Residents in the actor's scope (scope_resident_ids).
 
     One IN over a UNION of two indexed selects: an OR of the two would make PostgreSQL scan every
     resident of the province for each page count (measured in tests/perf)."""
-    in_scope = union(select(Resident.id).where(base_ids_filter(actor, Resident.base_id)),
-                     select(Stay.resident_id).where(base_ids_filter(actor, Stay.base_id)))
-    return Resident.id.in_(in_scope)
+    return Resident.id.in_(scope_resident_ids(actor))
 
 
 def residents_in_scope(actor) -> Select:
@@ -79,6 +84,40 @@ def search_residents(actor, q: str | None) -> Select:
     stmt = residents_in_scope(actor)
     condition = search_filter(q)
     return stmt if condition is None else stmt.where(condition)
+
+
+def search_resident_ids(actor, q: str | None) -> Select:
+    """The ids of search_residents, in list order (name, then id).
+
+    The list pages these ids and then loads just the page's residents: ordering whole rows made
+    PostgreSQL read every resident of the province for each page, the ids come from covering
+    indexes alone (migration 0007)."""
+    stmt = select(Resident.id).where(resident_scope_filter(actor))
+    condition = search_filter(q)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    return stmt.order_by(Resident.name, Resident.id)
+
+
+def count_resident_ids(actor, q: str | None) -> int:
+    """How many search_resident_ids holds; without a search, counted from the scope's ids alone."""
+    condition = search_filter(q)
+    if condition is None:
+        counted = scope_resident_ids(actor).subquery()
+    else:
+        counted = select(Resident.id).where(resident_scope_filter(actor), condition).subquery()
+    return db.session.execute(select(func.count()).select_from(counted)).scalar_one()
+
+
+def residents_by_ids(resident_ids: list[int]) -> list[Resident]:
+    """Those residents in the order given (a page of search_resident_ids), without the 户籍 region."""
+    if not resident_ids:
+        return []
+    rows = db.session.execute(
+        select(Resident).where(Resident.id.in_(resident_ids)).options(lazyload(Resident.hukou_region))
+    ).scalars()
+    by_id = {resident.id: resident for resident in rows}
+    return [by_id[resident_id] for resident_id in resident_ids if resident_id in by_id]
 
 
 def open_stays_by_resident(resident_ids: list[int]) -> dict[int, Stay]:

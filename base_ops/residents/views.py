@@ -40,14 +40,18 @@ def _actor():
 def list_residents():
     form = SearchForm(request.args)
     try:
-        stmt = queries.search_residents(_actor(), form.q.data)
+        ids = queries.search_resident_ids(_actor(), form.q.data)
+        total = queries.count_resident_ids(_actor(), form.q.data)
     except DomainError as error:
         flash_error(error)
         form.q.data = None  # never echo back what may be a whole ID number
-        stmt = queries.search_residents(_actor(), None).where(Resident.id.is_(None))
-    page = db.paginate(stmt.order_by(Resident.name, Resident.id), per_page=50, error_out=False)
-    stays = queries.open_stays_by_resident([r.id for r in page.items])
-    return render_template("residents/list.html", page=page, form=form, stays=stays, today=today())
+        ids, total = queries.search_resident_ids(_actor(), None).where(Resident.id.is_(None)), 0
+    page = db.paginate(ids, per_page=50, error_out=False, count=False)  # page.items: the page's ids
+    page.total = total
+    residents = queries.residents_by_ids(list(page.items))
+    stays = queries.open_stays_by_resident(list(page.items))
+    return render_template("residents/list.html", page=page, residents=residents, form=form, stays=stays,
+                           today=today())
 
 
 @bp.route("/residents/new", methods=["GET", "POST"])
