@@ -61,7 +61,8 @@ def may_upload(actor, claim: Claim) -> bool:
 
 
 def _display_name(filename: str) -> str:
-    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    # Control characters go: a CR or LF (e.g. from filename*=UTF-8''a%0D.pdf) would break the download's header.
+    name = "".join(ch for ch in os.path.basename((filename or "").replace("\\", "/")) if ch.isprintable()).strip()
     return name[-200:] or "evidence"
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from base_ops.accounts.models import Role
 from base_ops.core.permissions import ANY_USER, ENDPOINT_ACCESS, PUBLIC
+from tests.security.crawl import url_args as _url_args  # the one table of sample URL values
 
 ROLES = ["anonymous", *[r.value for r in Role]]
 
@@ -16,43 +17,6 @@ def test_every_endpoint_is_in_the_matrix(app):
     assert not missing, f"endpoints missing from the permission matrix: {missing}"
     stale = sorted(set(ENDPOINT_ACCESS) - endpoints)
     assert not stale, f"matrix names endpoints that do not exist: {stale}"
-
-
-def _url_args(rule, world) -> dict:
-    room = world.base_a.rooms[0]
-    values = {
-        "base_id": world.base_a.id,
-        "room_id": room.id,
-        "bed_id": room.beds[0].id,
-        "user_id": world.manager_a.id,
-        "region_code": "330106",
-        "year": 2026,
-        "filename": "css/app.css",
-        "resident_id": world.resident_a.id,
-        "stay_id": world.stay_a.id,
-        "notice_id": world.notice_x.id,
-        "note_id": world.note_a.id,
-        "leave_id": world.leave_a.id,
-        "day": "2026-11-20",
-        "month": "2026-11",
-        "course_id": world.course_a.id,
-        "session_id": world.session_a.id,
-        "enrolment_id": world.enrolment_a.id,
-        "enterprise_id": world.enterprise.id,
-        "agreement_id": world.agreement.id,
-        "posting_id": world.posting.id,
-        "referral_id": world.referral_a.id,
-        "placement_id": world.placement_a.id,
-        "absence_id": 1,  # the world has no absence: a 404 for the roles let in
-        "phrase_id": 1,  # the first phrase the migration seeds
-        "claim_id": 1,  # the world has no claim: a 404 for the roles let in
-        "batch_id": 1,  # the world has no payment batch: a 404 for the roles let in
-        "evidence_id": 1,  # nor any claim evidence
-        "job_id": 1,  # the world has no export job: a 404 for the roles let in
-        "name": "occupancy",  # a report name (reports_api.report_spreadsheet)
-        # Modules add sample values for new URL parameters here.
-    }
-    return {name: values[name] for name in rule.arguments}
 
 
 def _actor(world, role):
