@@ -4,7 +4,9 @@ from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from base_ops.accounts import services
+from base_ops.accounts.auth import login_rate_limit
 from base_ops.accounts.schemas import TokenRequestSchema, TokenSchema
+from base_ops.extensions import limiter
 
 blp = Blueprint("auth_api", __name__, description="Bearer tokens")
 
@@ -14,6 +16,8 @@ blp = Blueprint("auth_api", __name__, description="Bearer tokens")
 @blp.response(201, TokenSchema)
 @blp.alt_response(401, description="invalid_credentials or otp_required")
 @blp.alt_response(403, description="account_locked")
+@blp.alt_response(429, description="rate_limited: too many attempts from this address")
+@limiter.limit(login_rate_limit)
 def create_token(body):
     user = services.authenticate(body["username"], body["password"])
     if services.requires_second_factor(user):

@@ -51,6 +51,12 @@ def init_login_manager(login_manager: LoginManager) -> None:
         return user_for_token(token.strip())
 
 
+def login_rate_limit() -> str:
+    """Flask-Limiter's limit for every way to sign in: the forms and POST /api/v1/auth/tokens
+    (security.md "Rate limit on login"; LOGIN_RATE_LIMIT, per client address)."""
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 def start_session(user) -> None:
     """A new session at login: nothing from the anonymous session survives."""
     from flask_login import login_user

@@ -6,14 +6,14 @@ import io
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 from markupsafe import Markup
 from sqlalchemy import select
 
 from base_ops.accounts import services
-from base_ops.accounts.auth import fresh_login_required, safe_next, start_session
+from base_ops.accounts.auth import fresh_login_required, login_rate_limit, safe_next, start_session
 from base_ops.accounts.forms import (
     ROLE_LABELS,
     AdminPasswordForm,
@@ -35,14 +35,10 @@ bp = Blueprint("accounts", __name__)
 PENDING_SECONDS = 300
 
 
-def _login_rate_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 # ---------------------------------------------------------------- sign-in
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -91,7 +87,7 @@ def _pending_user() -> tuple[User | None, dict]:
 
 
 @bp.route("/login/otp", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
 def login_otp():
     user, pending = _pending_user()
     if user is None or not user.totp_enabled:
@@ -110,7 +106,7 @@ def login_otp():
 
 
 @bp.route("/login/totp-setup", methods=["GET", "POST"])
-@limiter.limit(_login_rate_limit, methods=["POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])
 def login_totp_setup():
     user, pending = _pending_user()
     if user is None or "secret" not in pending:

@@ -160,6 +160,21 @@ def test_login_rate_limit_answers_429(factory):
     assert statuses[3] == 429
 
 
+def test_token_endpoint_is_rate_limited_like_the_sign_in_form(factory):
+    """The API's way to sign in may not be a way round the form's limit (security.md "Rate limit on login")."""
+    app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://", RATELIMIT_ENABLED=True,
+                     LOGIN_RATE_LIMIT="3 per minute")
+    client = app.test_client()
+    with app.app_context():
+        from base_ops.extensions import db
+
+        db.create_all()
+        answers = [client.post("/api/v1/auth/tokens", json={"username": "x", "password": "y" * 10})
+                   for _ in range(4)]
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]
+    assert answers[3].json["error"]["code"] == "rate_limited"
+
+
 # ---------------------------------------------------------------- second factor
 
 def test_county_officer_cannot_reach_any_page_before_totp(world, client):
