@@ -21,7 +21,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     config = config or config_from_env()
     app.config.from_object(config)
     app.config.update(overrides)
-    _postgresql_session_settings(app)
+    _engine_settings(app)
     _trust_proxies(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not os.environ.get("SECRET_KEY") and "SECRET_KEY" not in overrides and config.ENV_NAME == "development":
@@ -86,13 +86,18 @@ def _trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
-def _postgresql_session_settings(app: Flask) -> None:
-    """PostgreSQL: no JIT compilation. Report statements are costly enough to trigger it, and compiling
+def _engine_settings(app: Flask) -> None:
+    """Statement parameters never reach logs or error texts: they carry names, ID numbers and bank
+    accounts (GB/T 35273-2020; security.md "never a full ID number"), so `hide_parameters`.
+
+    PostgreSQL: no JIT compilation. Report statements are costly enough to trigger it, and compiling
     them takes longer (150–250 ms, measured in tests/perf) than running them; the app's queries are
     short and do not gain from it."""
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("hide_parameters", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql"):
-        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         connect_args = dict(options.get("connect_args") or {})
         connect_args.setdefault("options", "-c jit=off")
         options["connect_args"] = connect_args

@@ -77,3 +77,20 @@ def test_get_never_changes_state(app, world, login_as):
     client = login_as(world.manager_a)
     assert client.get("/logout").status_code == 405
     assert client.get("/").status_code == 200
+
+
+def test_database_errors_never_carry_the_statement_parameters(world, db):
+    """A failed statement's text goes to logs: it must not hold an ID number (security.md "Audit",
+    GB/T 35273-2020) — the engine hides parameters."""
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from base_ops.residents.models import Resident
+
+    copy = Resident(**{c.key: getattr(world.resident_a, c.key) for c in Resident.__table__.columns if c.key != "id"})
+    db.session.add(copy)
+    with pytest.raises(IntegrityError) as caught:
+        db.session.flush()
+    db.session.rollback()
+    assert world.resident_a.id_number not in str(caught.value)
+    assert "hidden due to hide_parameters" in str(caught.value)
