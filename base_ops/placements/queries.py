@@ -161,23 +161,25 @@ def referable_residents(actor, posting: JobPosting | None = None) -> list[tuple[
 
 # ---------------------------------------------------------------- what an enterprise may see
 
-def courses_of(resident_id: int) -> list[dict]:
-    """Completed courses with their certificates, from the training module (title, skill,
-    certificate type and number only)."""
+def completed_courses_of(resident_ids: list[int]) -> dict[int, list[dict]]:
+    """Completed courses with their certificates, per person, from the training module in one
+    query for the whole page (title, skill, certificate type and number only)."""
     try:
-        from base_ops.training.queries import courses_of_resident
+        from base_ops.training.queries import courses_of_residents
     except ImportError:  # the training module is not there: no courses to show
-        return []
-    return [
-        {"title": c.get("title"), "skill": c.get("skill"), "certificate_type": c.get("certificate_type"),
-         "certificate_number": c.get("certificate_number")}
-        for c in courses_of_resident(resident_id) if c.get("completed")
-    ]
+        return {}
+    return {
+        resident_id: [
+            {"title": c.get("title"), "skill": c.get("skill"), "certificate_type": c.get("certificate_type"),
+             "certificate_number": c.get("certificate_number")}
+            for c in courses if c.get("completed")
+        ]
+        for resident_id, courses in courses_of_residents(resident_ids).items()
+    }
 
 
-def candidate(resident: Resident, on: date | None = None) -> dict:
+def candidate(resident: Resident, courses: list[dict], on: date | None = None) -> dict:
     """The candidate as an enterprise may see him (domain.md): an explicit allow-list."""
-    courses = courses_of(resident.id)
     return {
         "name": resident.name,
         "sex": str(resident.sex.value if hasattr(resident.sex, "value") else resident.sex),
@@ -212,9 +214,8 @@ def events_of(referral: Referral) -> list[dict]:
 
 
 def referral_views(actor, referrals: list[Referral], on: date | None = None) -> list[dict]:
-    """Referrals for pages and the API, in a fixed number of queries (plus the training module's
-    one per candidate for his courses). Staff also get `resident_id` and `base_id`; an enterprise
-    gets the candidate's allowed fields only."""
+    """Referrals for pages and the API, in a fixed number of queries whatever the page's size.
+    Staff also get `resident_id` and `base_id`; an enterprise gets the candidate's allowed fields only."""
     ids = [r.id for r in referrals]
     events = _events_by_referral(ids)
     hired = dict(db.session.execute(
@@ -224,11 +225,12 @@ def referral_views(actor, referrals: list[Referral], on: date | None = None) -> 
     base_names = dict(db.session.execute(
         select(Base.id, Base.name).where(Base.id.in_({r.base_id for r in referrals}))
     ).all()) if ids else {}
+    courses = completed_courses_of(sorted({r.resident_id for r in referrals}))
     candidates: dict[int, dict] = {}
     views = []
     for referral in referrals:
         if referral.resident_id not in candidates:
-            candidates[referral.resident_id] = candidate(referral.resident, on)
+            candidates[referral.resident_id] = candidate(referral.resident, courses.get(referral.resident_id, []), on)
         view = {
             "id": referral.id, "posting_id": referral.posting_id, "posting_title": referral.posting.title,
             "enterprise_id": referral.enterprise_id, "enterprise_name": referral.posting.enterprise.name,
