@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, false, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import lazyload, selectinload
 
 from base_ops.accounts.models import Role, User
 from base_ops.core.clock import today
@@ -303,14 +303,31 @@ def next_check(placement: Placement) -> tuple[int, date] | None:
 
 
 def due_checks(actor, on: date | None = None, within_days: int = DUE_WINDOW_DAYS) -> list[DueCheck]:
-    """Retention checks falling due in the next `within_days` days, and the overdue ones, soonest first."""
+    """Retention checks falling due in the next `within_days` days, and the overdue ones, soonest first.
+
+    Two steps, so a base with years of placements does not load every one with its resident,
+    posting and enterprise: first the active placements' start dates and checks only (none can be
+    due before its first month is over), then the due ones in full."""
     on = on or today()
-    placements = db.session.execute(placements_in_scope(actor, active_only=True)).unique().scalars()
-    due = []
-    for placement in placements:
+    horizon = on + timedelta(days=within_days)
+    shortest_first_month = timedelta(days=28)
+    candidates = db.session.execute(
+        placements_in_scope(actor, active_only=True)
+        .where(Placement.started_on <= horizon - shortest_first_month)
+        .options(lazyload(Placement.referral), lazyload(Placement.resident))
+    ).unique().scalars()
+    upcoming_by_id = {}
+    for placement in candidates:
         upcoming = next_check(placement)
-        if upcoming is not None and upcoming[1] <= on + timedelta(days=within_days):
-            due.append(DueCheck(placement, upcoming[0], upcoming[1], upcoming[1] < on))
+        if upcoming is not None and upcoming[1] <= horizon:
+            upcoming_by_id[placement.id] = upcoming
+    if not upcoming_by_id:
+        return []
+    placements = db.session.execute(
+        select(Placement).where(Placement.id.in_(upcoming_by_id))
+    ).unique().scalars()
+    due = [DueCheck(p, upcoming_by_id[p.id][0], upcoming_by_id[p.id][1], upcoming_by_id[p.id][1] < on)
+           for p in placements]
     return sorted(due, key=lambda d: (d.due_on, d.placement.id))
 
 
