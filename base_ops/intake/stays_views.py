@@ -35,9 +35,10 @@ def _bases():
 @bp.get("/stays")
 def list_stays():
     base_id = request.args.get("base_id", type=int)
-    rows = queries.open_stays(_actor(), base_id=base_id)
-    return render_template("intake/stays.html", rows=rows, bases=_bases(), base_id=base_id, night=clock.today(),
-                           flag_nights=services.absence_flag_nights())
+    page = db.paginate(queries.open_stay_ids(_actor(), base_id=base_id), per_page=100, error_out=False)
+    rows = queries.open_stays(_actor(), base_id=base_id, stay_ids=list(page.items))
+    return render_template("intake/stays.html", rows=rows, page=page, bases=_bases(), base_id=base_id,
+                           night=clock.today(), flag_nights=services.absence_flag_nights())
 
 
 def _admit_choices(form: AdmitForm) -> None:

@@ -132,3 +132,21 @@ def test_self_left_is_offered_after_30_nights(world, login_as, db):
     stays.record_absence(world.manager_a, world.stay_a, start_on=TODAY - timedelta(days=30))
     html = login_as(world.manager_a).get(f"/stays/{world.stay_a.id}").get_data(as_text=True)
     assert 'value="self_left" selected' in html or 'selected value="self_left"' in html
+
+
+def test_open_stays_list_pages_by_a_hundred(world, db, login_as):
+    """A province has some ten thousand open stays: the list pages them (oldest admission first)."""
+    for n in range(101):
+        resident = make_resident(db, world.base_a, name=f"住客{n:03d}")
+        db.session.add(Stay(resident_id=resident.id, base_id=world.base_a.id,
+                            admitted_on=date(2026, 10, 1) + timedelta(days=n % 40)))
+    db.session.commit()
+    client = login_as(world.manager_a)
+    first = client.get("/stays").get_data(as_text=True)
+    second = client.get("/stays?page=2").get_data(as_text=True)
+    assert first.count("/stays/") - second.count("/stays/") > 0
+    shown_first = first.count('<a href="/stays/') - first.count('<a href="/stays/new')
+    shown_second = second.count('<a href="/stays/') - second.count('<a href="/stays/new')
+    assert shown_first == 100, "one page holds 100 stays"
+    assert shown_second == 2, "the world's own stay and the last of the 101"
+    assert "1 / 2" in first
