@@ -6,6 +6,7 @@
 #   make test-pg    the same tests on PostgreSQL (PG_TEST_URL)
 #   make e2e        browser tests (Playwright + /usr/bin/chromium)
 #   make bench      benchmarks in tests/perf (PostgreSQL, PG_BENCH_URL; seeds province scale once)
+#   make load       load + faults: own PostgreSQL, Redis, gunicorn, locust (tests/load; LOAD_ARGS="--duration 90")
 #   make lint       ruff;  make typecheck: mypy
 #   make clean      remove .venv, the SQLite databases and caches
 #
@@ -40,7 +41,7 @@ endef
 
 UNIT_ARGS := -m 'not e2e and not perf'
 
-.PHONY: venv translations db run logins test test-pg e2e bench lint typecheck clean
+.PHONY: venv translations db run logins test test-pg e2e bench load lint typecheck clean
 
 venv: $(STAMP)
 
@@ -89,6 +90,11 @@ bench: translations
 		|| rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "note: no benchmarks collected in tests/perf (nothing to run)"; exit 0; fi; \
 	exit $$rc
+
+# The load and fault scenario (issue 8): starts its own PostgreSQL cluster, Redis and gunicorn on free
+# loopback ports, never the shared 5432/6379; tears everything down; exits non-zero if a check fails.
+load: translations
+	$(BIN)/python tests/load/run.py $(LOAD_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -77,6 +77,12 @@ class Config:
     # Flask-Limiter: Redis storage when REDIS_URL is set, memory otherwise.
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+    # Redis down (tests/load, README "Load and faults"): limits fall back to each process's memory
+    # (logged; Redis is tried again now and then) and an error beyond that is logged, not a 500; a
+    # hung Redis stalls a sign-in by at most a second.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1} if REDIS_URL else {}
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
 

@@ -17,6 +17,7 @@ blp = Blueprint("auth_api", __name__, description="Bearer tokens")
 @blp.alt_response(401, description="invalid_credentials or otp_required")
 @blp.alt_response(403, description="account_locked")
 @blp.alt_response(429, description="rate_limited: too many attempts from this address")
+@blp.doc(security=[])  # the way to get a token needs none
 @limiter.limit(login_rate_limit)
 def create_token(body):
     user = services.authenticate(body["username"], body["password"])

@@ -11,7 +11,9 @@ from flask import (
     Flask,
     current_app,
     flash,
+    g,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -24,11 +26,11 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from base_ops.core import audit
-from base_ops.core.api import error_body, is_api_request
-from base_ops.core.db import utcnow
-from base_ops.core.errors import DomainError
+from base_ops.core.api import IdConverter, TextConverter, error_body, is_api_request
+from base_ops.core.db import WRITING_METHODS, utcnow
+from base_ops.core.errors import DatabaseUnavailable, DomainError, ValidationFailed, is_database_unavailable
 from base_ops.core.permissions import ANY_USER, PUBLIC, access_for
-from base_ops.extensions import db
+from base_ops.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,9 @@ HTTP_CODES = {
     422: "validation_error",
     429: "rate_limited",
     500: "internal_error",
+    503: "database_unavailable",
 }
+RETRY_AFTER_SECONDS = 5  # a PostgreSQL restart takes a few seconds
 
 
 @bp.get("/healthz")
@@ -93,6 +97,38 @@ def enforce_session_timeouts():
     return None
 
 
+def refuse_nul_characters():
+    """A NUL in a query string or form field is refused up front, naming the field (422): PostgreSQL text
+    cannot hold one, so it would otherwise end as a database error and a 500 wherever the value is
+    used (API bodies are checked by StrictSchema, path parameters by TextConverter)."""
+    sources = [request.args, request.form] if request.method in WRITING_METHODS else [request.args]
+    for source in sources:
+        for field, value in source.items(multi=True):
+            if "\x00" in field or "\x00" in value:
+                raise ValidationFailed.on(field.replace("\x00", ""), _("must not contain a NUL character"))
+
+
+def refuse_body_where_none_is_taken():
+    """api.md: unknown body fields are a 422. An API action that takes no body (submit, approve, open,
+    close, cancel…) has no schema to refuse them, so a JSON object sent to it is refused here, each key
+    named, instead of being silently ignored."""
+    if request.method not in WRITING_METHODS or not is_api_request() or not request.is_json:
+        return
+    if request.endpoint is None:
+        return  # no such route or method: the 404/405 handler answers
+    view = current_app.view_functions.get(request.endpoint)
+    arguments = (getattr(view, "_apidoc", None) or {}).get("arguments", {}).get("parameters", [])
+    if any(argument.get("in") in ("json", "form", "files") for argument in arguments):
+        return  # the schema decides
+    body = request.get_json(silent=True)
+    if body in (None, {}):
+        return
+    problem = _("Unknown field.")
+    if isinstance(body, dict):
+        raise ValidationFailed(_("This operation takes no request body."), fields={key: [problem] for key in body})
+    raise ValidationFailed(_("This operation takes no request body."))
+
+
 def enforce_access():
     """The permission matrix, for every request (fail closed)."""
     endpoint = request.endpoint
@@ -126,7 +162,9 @@ def security_headers(response):
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if current_app.config.get("HSTS"):
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.endpoint != "static" and (current_user.is_authenticated or is_api_request()):
+    # "_user_id" (Flask-Login's key) rather than current_user: after a commit the user's fields are expired
+    # and reading them would ask the database again, which may be restarting by now (tests/load).
+    if request.endpoint != "static" and (session.get("_user_id") is not None or is_api_request()):
         # Pages and API answers may carry personal data: never cache them.
         response.headers["Cache-Control"] = "no-store"
         response.headers["Pragma"] = "no-cache"
@@ -140,6 +178,9 @@ def _error_response(status: int, message: str, code: str | None = None, fields: 
 
 
 def handle_http_exception(error: HTTPException):
+    original = getattr(error, "original_exception", None)  # a 500 for an error outside the view
+    if original is not None and is_database_unavailable(original):
+        return handle_database_unavailable(original)
     data = getattr(error, "data", None) or {}
     status = error.code or 500
     if status == 422 and "messages" in data:
@@ -158,7 +199,11 @@ def handle_http_exception(error: HTTPException):
         429: _("Too many attempts. Please wait a minute and try again."),
     }
     message = data.get("message") or messages.get(status) or error.description or error.name
-    return _error_response(status, message)
+    response = make_response(_error_response(status, message))
+    if status == 405 and getattr(error, "valid_methods", None):
+        # RFC 9110: a 405 names the methods the resource does allow (werkzeug's own page would).
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response
 
 
 def _flatten(problems) -> list[str]:
@@ -178,7 +223,32 @@ def handle_domain_error(error: DomainError):
     return _error_response(error.status, error.message, error.code, error.fields)
 
 
+def handle_database_unavailable(error: Exception):
+    """503 with Retry-After while the database restarts or is unreachable, never a 500 page.
+
+    Nothing here may touch the database: the session's dead transaction is dropped and the page
+    is drawn as for a visitor (the signed-in user could not be loaded, and his session cookie is
+    left as it is). The next request gets a fresh connection (pool_pre_ping) once the server is back.
+    """
+    # The driver's message only: SQLAlchemy's own text carries the statement's parameters (names, ID numbers).
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, getattr(error, "orig", error))
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone: nothing to roll back
+        log.debug("rollback after a lost connection failed", exc_info=True)
+    g._login_user = login_manager.anonymous_user()  # Flask-Login's per-request user
+    unavailable = DatabaseUnavailable(_("The database is not reachable just now (it may be restarting). Please "
+                                        "try again in a moment; if you were saving something, check whether it "
+                                        "was saved."))
+    response = make_response(_error_response(unavailable.status, unavailable.message, unavailable.code))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def handle_unexpected(error: Exception):
+    if is_database_unavailable(error):
+        return handle_database_unavailable(error)
     db.session.rollback()
     if isinstance(error, OperationalError) and "locked" in str(error.orig):
         # SQLite busy beyond its timeout: a conflict the user can retry, not a crash.
@@ -188,10 +258,33 @@ def handle_unexpected(error: Exception):
 
 
 def init_app(app: Flask) -> None:
+    # Before any route is added:
+    app.url_map.converters.update({"int": IdConverter, "default": TextConverter, "string": TextConverter})
     app.register_blueprint(bp)
     app.before_request(enforce_session_timeouts)
     app.before_request(enforce_access)
+    app.before_request(refuse_nul_characters)
+    app.before_request(refuse_body_where_none_is_taken)
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(Exception, handle_unexpected)
+    app.teardown_appcontext(end_session_quietly_if_database_lost)
+
+
+def end_session_quietly_if_database_lost(_error: BaseException | None = None) -> None:
+    """Close the request's session; if its connection died meanwhile (a database restart between the
+    request's last statement and its end), drop it instead of failing the finished response.
+
+    Runs before Flask-SQLAlchemy's own teardown (teardowns run in reverse order of registration),
+    which then finds nothing left to close. Without it the ROLLBACK on the dead connection raised
+    out of the WSGI call and gunicorn answered a bare 500 to a request that had been served.
+    Whatever the request committed is committed; a dead transaction has nothing left to undo.
+    """
+    try:
+        db.session.remove()
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
+        log.warning("database connection lost at the end of a request: %s", getattr(error, "orig", error))
+        db.session.registry.clear()  # the connection is already invalidated: forget the session

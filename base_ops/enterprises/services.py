@@ -76,10 +76,11 @@ def money(value, field: str) -> Decimal:
         raise ValidationFailed.on(field, _("must be an amount in yuan, e.g. 3000.00")) from None
     if not amount.is_finite():
         raise ValidationFailed.on(field, _("must be an amount in yuan, e.g. 3000.00"))
-    if amount != amount.quantize(Decimal("0.01")):
-        raise ValidationFailed.on(field, _("must have at most two decimal places"))
+    # The range first: quantize() raises InvalidOperation on a number too large for its precision.
     if amount < 0 or amount >= MAX_MONEY:
         raise ValidationFailed.on(field, _("must not be negative") if amount < 0 else _("is too large"))
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationFailed.on(field, _("must have at most two decimal places"))
     return amount.quantize(Decimal("0.01"))
 
 

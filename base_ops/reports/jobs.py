@@ -18,6 +18,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from base_ops.core import audit
 from base_ops.core.db import utcnow
-from base_ops.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from base_ops.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed, is_database_unavailable
 from base_ops.core.transactions import end_read_snapshot
 from base_ops.extensions import db
 from base_ops.reports import exports
@@ -42,6 +43,7 @@ QUEUE_NAME = "base_ops-exports"
 RQ_JOB_TIMEOUT = 3 * 3600  # seconds: a province-wide export is minutes, never hours
 # A queued or running job this old has lost its runner (web process restarted, worker killed).
 STALE_AFTER = timedelta(hours=6)
+DATABASE_RETRY_PAUSES = (2.0, 5.0, 10.0, 20.0, 30.0)  # seconds between tries while the database is away
 LIST_LIMIT = 50
 
 
@@ -122,7 +124,7 @@ def dispatch(job_id: int) -> threading.Thread | None:
 def _run_in_thread(app, job_id: int) -> None:
     with app.app_context():
         try:
-            run_job(job_id)
+            run_job_retrying(job_id)
         except Exception:  # run_job records its own failures; this is the database being unreachable
             log.exception("export job %s could not be run", job_id)
 
@@ -149,15 +151,48 @@ def run_queued_job(job_id: int) -> None:
     """RQ entry point. A work horse of plain `rq worker` has no app, so it builds its own;
     under `flask exports worker` (and SimpleWorker in tests) the app context is already there."""
     if has_app_context():
-        run_job(job_id)
+        run_job_retrying(job_id)
         return
     from base_ops import create_app
 
     with create_app().app_context():
-        run_job(job_id)
+        run_job_retrying(job_id)
 
 
 # ---------------------------------------------------------------- running a job
+
+def run_job_retrying(job_id: int, pauses: tuple[float, ...] = DATABASE_RETRY_PAUSES) -> None:
+    """run_job, tried again after a pause while the database is unreachable (a restart takes seconds).
+
+    Found by `make load` (tests/load): a job picked up during a PostgreSQL restart stayed queued (or
+    running) until the purge called it interrupted six hours later. A retry first puts the job this
+    runner had claimed back in the queue; if the database is still away after the last pause, the
+    error goes to the runner's log and the purge deals with the job as before.
+    """
+    for attempt, pause in enumerate((*pauses, None)):
+        try:
+            if attempt:
+                _requeue(job_id)
+            run_job(job_id)
+            return
+        except Exception as error:
+            if pause is None or not is_database_unavailable(error):
+                raise
+            log.warning("export job %s: database unavailable (%s); trying again in %s s", job_id,
+                        getattr(error, "orig", error), pause)
+            try:
+                db.session.rollback()
+            except Exception:  # the connection is gone
+                db.session.registry.clear()
+            time.sleep(pause)
+
+
+def _requeue(job_id: int) -> None:
+    """running → queued for a job whose run the database interrupted (this runner claimed it)."""
+    db.session.execute(update(ExportJob).where(ExportJob.id == job_id, ExportJob.status == ExportStatus.RUNNING)
+                       .values(status=ExportStatus.QUEUED))
+    db.session.commit()
+
 
 def run_job(job_id: int) -> None:
     """Build one job's file: claim it, stream the rows, publish the file, or record why it failed."""
@@ -180,9 +215,11 @@ def run_job(job_id: int) -> None:
             expires_at=finished + timedelta(hours=current_app.config["EXPORT_KEEP_HOURS"])))
         db.session.commit()
     except Exception as error:
-        db.session.rollback()
         partial.unlink(missing_ok=True)
         final.unlink(missing_ok=True)
+        if is_database_unavailable(error):
+            raise  # nothing can be recorded now: run_job_retrying tries again when the database is back
+        db.session.rollback()
         if isinstance(error, DomainError):
             log.warning("export job %s refused: %s", job_id, error.message)
             message = error.message

@@ -34,7 +34,7 @@ from base_ops.reports import figures as F
 from base_ops.reports.models import MonthlyReport
 from base_ops.reports.periods import month_start
 
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH = re.compile(r"^((?:19|20)\d{2})-(0[1-9]|1[0-2])$")  # 1900-2099: months around them exist
 REASON_MAX = 2000
 RECENT_MONTHS = 12
 

@@ -13,7 +13,8 @@ from base_ops.reports.models import MonthlyReport
 
 blp = Blueprint("monthly_api", __name__, description="Monthly reports")
 
-_MONTH = ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month YYYY-MM")
+# Years 1900-2099: a month next to year 1 or 9999 has no neighbour to compute a due day with.
+_MONTH = ma.validate.Regexp(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", error="must be a month YYYY-MM")
 _STATUSES = [s.value for s in monthly.Status]
 
 

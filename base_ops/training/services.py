@@ -117,10 +117,11 @@ def _decimal(value, field: str) -> Decimal:
 
 def _hours(value, field: str, maximum: Decimal) -> Decimal:
     hours = _decimal(value, field)
-    if hours != hours.quantize(Decimal("0.1")):
-        raise ValidationFailed.on(field, _("at most one decimal place, e.g. 2.5"))
+    # The range first: quantize() raises InvalidOperation on a number too large for its precision.
     if not Decimal("0") < hours <= maximum:
         raise ValidationFailed.on(field, _("must be more than 0 and at most %(max)s", max=maximum))
+    if hours != hours.quantize(Decimal("0.1")):
+        raise ValidationFailed.on(field, _("at most one decimal place, e.g. 2.5"))
     return hours
 
 

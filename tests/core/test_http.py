@@ -94,3 +94,37 @@ def test_database_errors_never_carry_the_statement_parameters(world, db):
     db.session.rollback()
     assert world.resident_a.id_number not in str(caught.value)
     assert "hidden due to hide_parameters" in str(caught.value)
+
+
+def test_a_nul_character_in_a_query_or_form_field_is_refused_naming_the_field(world, db, login_as, api_headers):
+    """PostgreSQL text cannot hold a NUL: refused up front (422), never a database error and a 500."""
+    from sqlalchemy import func, select
+
+    from base_ops.residents.models import Resident
+
+    def residents() -> int:
+        return db.session.execute(select(func.count()).select_from(Resident)).scalar_one()
+
+    manager = login_as(world.manager_a)
+    page = manager.get("/residents?q=%E5%BC%A0%00")
+    assert page.status_code == 422
+    api = manager.get("/api/v1/regions?parent=33%0001", headers=api_headers(world.manager_a))
+    assert api.status_code == 422
+    assert "parent" in api.json["error"]["fields"]
+    before = residents()
+    form = manager.post("/residents/new", data={"name": "王\x00五", "id_number": "11010519491231002X"})
+    assert form.status_code == 422
+    assert "name" in form.get_data(as_text=True)
+    assert residents() == before
+
+
+def test_an_api_action_without_a_body_refuses_one(world, client, api_headers):
+    """api.md: unknown body fields are a 422 — also where the operation takes no body at all."""
+    headers = api_headers(world.enterprise_user)
+    refused = client.post(f"/api/v1/postings/{world.posting.id}/close", json={"status": "open", "positions": 9},
+                          headers=headers)
+    assert refused.status_code == 422
+    assert set(refused.json["error"]["fields"]) == {"status", "positions"}
+    assert world.posting.status == "open"
+    done = client.post(f"/api/v1/postings/{world.posting.id}/close", headers=headers)
+    assert done.status_code == 200, done.json
