@@ -191,6 +191,9 @@ def handle_http_exception(error: HTTPException):
                 fields[field] = _flatten(problems)
         names = ", ".join(sorted(fields))
         return _error_response(422, _("Invalid input: %(fields)s", fields=names), "validation_error", fields)
+    if status == 400 and is_api_request():
+        # A body that is not JSON at all (webargs answers 400): api.md knows bad input only as 422.
+        return _error_response(422, _("The request body is not valid JSON."), "validation_error")
     messages = {
         400: _("The request could not be understood."),
         404: _("This page does not exist, or it is outside your scope."),

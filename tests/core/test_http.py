@@ -128,3 +128,10 @@ def test_an_api_action_without_a_body_refuses_one(world, client, api_headers):
     assert world.posting.status == "open"
     done = client.post(f"/api/v1/postings/{world.posting.id}/close", headers=headers)
     assert done.status_code == 200, done.json
+
+
+def test_a_body_that_is_not_json_is_a_422(client):
+    """api.md: invalid input is a 422 with the error body, whatever the input's shape."""
+    answer = client.post("/api/v1/auth/tokens", data="{not json", content_type="application/json")
+    assert answer.status_code == 422
+    assert answer.json["error"]["code"] == "validation_error"
