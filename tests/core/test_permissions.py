@@ -6,6 +6,7 @@ import pytest
 
 from base_ops.accounts.models import Role
 from base_ops.core.permissions import ANY_USER, ENDPOINT_ACCESS, PUBLIC
+from tests.security.crawl import actor as _actor  # the one table of each role's user
 from tests.security.crawl import url_args as _url_args  # the one table of sample URL values
 
 ROLES = ["anonymous", *[r.value for r in Role]]
@@ -17,17 +18,6 @@ def test_every_endpoint_is_in_the_matrix(app):
     assert not missing, f"endpoints missing from the permission matrix: {missing}"
     stale = sorted(set(ENDPOINT_ACCESS) - endpoints)
     assert not stale, f"matrix names endpoints that do not exist: {stale}"
-
-
-def _actor(world, role):
-    return {
-        "admin": world.admin,
-        "auditor": world.auditor,
-        "county_officer": world.officer_x,
-        "base_manager": world.manager_a,
-        "trainer": world.trainer_a,
-        "enterprise": world.enterprise_user,
-    }[role]
 
 
 def _request(app, world, login_as, api_headers, rule, role):
