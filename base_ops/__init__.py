@@ -9,6 +9,7 @@ from pathlib import Path
 from flask import Flask, request, session
 
 from base_ops.config import PROJECT_ROOT, Config, config_from_env
+from base_ops.core.logs import install_masking
 
 
 def create_app(config: type[Config] | None = None, **overrides) -> Flask:
@@ -22,6 +23,7 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config)
     app.config.update(overrides)
     _engine_settings(app)
+    install_masking()  # ID numbers and account numbers never reach the logs (core/logs.py)
     _trust_proxies(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not os.environ.get("SECRET_KEY") and "SECRET_KEY" not in overrides and config.ENV_NAME == "development":
