@@ -56,7 +56,7 @@ class Resident(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     id_number: Mapped[str] = mapped_column(String(18), unique=True)
-    name: Mapped[str] = mapped_column(String(50), index=True)
+    name: Mapped[str] = mapped_column(String(50))
     sex: Mapped[Sex] = mapped_column(enum_column(Sex, "sex"))
     birth_on: Mapped[date]
     ethnicity: Mapped[str | None] = mapped_column(String(20))
@@ -94,11 +94,10 @@ class Resident(TimestampMixin, db.Model):
     hukou_region: Mapped[Region] = relationship(foreign_keys=[hukou_region_code], lazy="joined")
 
     __table_args__ = (
-        # The resident list finds the scope's ids and orders them by name from these two indexes
-        # without touching the table (index-only scans; README "Performance"). On SQLite the
-        # second is a plain index on id: it has no INCLUDE.
+        # The resident list finds the scope's ids from the first and walks the second in list order
+        # (index-only scans; queries.search_resident_ids, README "Performance").
         Index("ix_residents_base_id_id", "base_id", "id"),
-        Index("ix_residents_id_name", "id", postgresql_include=["name"]),
+        Index("ix_residents_name_id", "name", "id"),
         CheckConstraint("registered_on IS NULL OR registered_on >= released_on", name="registered_after_release"),
         CheckConstraint("sentence_months IS NULL OR sentence_months >= 0", name="sentence_not_negative"),
     )

@@ -48,10 +48,8 @@ def list_residents():
         ids, total = queries.search_resident_ids(_actor(), None).where(Resident.id.is_(None)), 0
     page = db.paginate(ids, per_page=50, error_out=False, count=False)  # page.items: the page's ids
     page.total = total
-    residents = queries.residents_by_ids(list(page.items))
-    stays = queries.open_stays_by_resident(list(page.items))
-    return render_template("residents/list.html", page=page, residents=residents, form=form, stays=stays,
-                           today=today())
+    rows = queries.resident_list_rows(list(page.items))
+    return render_template("residents/list.html", page=page, rows=rows, form=form, today=today())
 
 
 @bp.route("/residents/new", methods=["GET", "POST"])

@@ -44,6 +44,47 @@ def test_list_masks_numbers_and_shows_categories_and_stay(world, login_as):
     assert "resident-badge" in html  # three-none / key subject badges
 
 
+def _resident_like(template: Resident, id_number: str, name: str, base_id: int) -> Resident:
+    return Resident(id_number=id_number, name=name, sex="male", birth_on=template.birth_on,
+                    hukou_region_code=template.hukou_region_code, subject_type="released",
+                    released_on=template.released_on, base_id=base_id)
+
+
+def test_list_pages_the_whole_scope_in_name_order(world, login_as, db):
+    """Pages of 50 in (name, id) order over every resident in scope — registered at the base, or
+    registered elsewhere and once stayed here (that stay over: no current stay) — and nobody else."""
+    from datetime import date
+
+    from base_ops.intake.models import Stay
+
+    a, b = world.base_a.id, world.base_b.id
+    # Numbered names, created out of order; two share a name so the id decides between them.
+    created = [_resident_like(world.resident_a, f"3301061990010{i:04d}1", f"甲{(i * 37) % 53:02d}", a)
+               for i in range(53)]
+    created.append(_resident_like(world.resident_a, "330106199001099991", "甲07", a))
+    stayed_here = _resident_like(world.resident_b, "330110199001099992", "甲99", b)
+    elsewhere = _resident_like(world.resident_b, "330110199001099993", "甲50x", b)
+    db.session.add_all([*created, stayed_here, elsewhere])
+    db.session.flush()
+    db.session.add(Stay(resident_id=stayed_here.id, base_id=a, admitted_on=date(2026, 8, 1),
+                        discharged_on=date(2026, 8, 20), destination="relatives"))
+    db.session.commit()
+    in_scope = [world.resident_a.id, stayed_here.id, *(r.id for r in created)]
+    expected = list(db.session.scalars(select(Resident.id).where(Resident.id.in_(in_scope))
+                                       .order_by(Resident.name, Resident.id)))
+    numbered = [r for r in sorted(created, key=lambda r: (r.name, r.id))]
+    assert [i for i in expected if i in {r.id for r in created}] == [r.id for r in numbered]
+
+    client = login_as(world.manager_a)
+    pages = [client.get("/residents").get_data(as_text=True), client.get("/residents?page=2").get_data(as_text=True)]
+    shown = [[int(i) for i in re.findall(r'<td><a href="/residents/(\d+)">', html)] for html in pages]
+    assert shown == [expected[:50], expected[50:]]
+    assert "1 / 2" in pages[0] and "2 / 2" in pages[1]
+    assert elsewhere.id not in shown[0] + shown[1]
+    row = re.search(rf'<a href="/residents/{stayed_here.id}">.*?</tr>', pages[0] + pages[1], re.S).group(0)
+    assert "基地A" not in row and "—" in row  # his stay here is over
+
+
 def test_list_search_by_name_and_digits(world, login_as):
     client = login_as(world.officer_x)
     assert "张三" in client.get("/residents?q=张").get_data(as_text=True)
