@@ -85,6 +85,17 @@ def test_list_pages_the_whole_scope_in_name_order(world, login_as, db):
     assert "基地A" not in row and "—" in row  # his stay here is over
 
 
+def test_list_badges_follow_the_page_language(world, login_as):
+    """The badge labels are translated once per page (residents/_badges.html), never kept from an
+    earlier page in another language."""
+    client = login_as(world.manager_a)
+    assert "三无人员" in client.get("/residents").get_data(as_text=True)
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    html = client.get("/residents").get_data(as_text=True)
+    assert "Three-none" in html and "三无人员" not in html
+
+
 def test_list_search_by_name_and_digits(world, login_as):
     client = login_as(world.officer_x)
     assert "张三" in client.get("/residents?q=张").get_data(as_text=True)
