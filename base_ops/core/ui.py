@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_sqlalchemy.pagination import Pagination
 
 from base_ops.core.errors import DomainError
 from base_ops.core.permissions import may_access
@@ -92,3 +93,28 @@ def form_errors_from(form, error: DomainError) -> None:
             unplaced.extend(f"{field_name}: {p}" for p in problems)
     if unplaced or not error.fields:
         flash(error.message if not unplaced else "; ".join(unplaced), "danger")
+
+
+# Past this a page number is only a way to make the database count off rows (OFFSET) for nothing.
+MAX_PAGE_NUMBER = 100_000
+
+
+def page_number_asked() -> int:
+    """The `page` query argument, as the pages' pagers send it; 1 for anything that is not a page
+    number (as db.paginate(error_out=False) does)."""
+    number = request.args.get("page", 1, type=int)
+    return number if 1 <= number <= MAX_PAGE_NUMBER else 1
+
+
+class FetchedPage(Pagination):
+    """A page whose items and total the caller fetched itself (e.g. both in one statement), for the
+    `pager` macro like any db.paginate() result. A page past the last is empty, not a 404."""
+
+    def __init__(self, *, page: int, per_page: int, items: list, total: int) -> None:
+        super().__init__(page=page, per_page=per_page, max_per_page=None, error_out=False, items=items, total=total)
+
+    def _query_items(self) -> list:
+        return self._query_args["items"]
+
+    def _query_count(self) -> int:
+        return self._query_args["total"]

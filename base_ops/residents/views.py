@@ -10,7 +10,7 @@ from base_ops.accounts.auth import fresh_login_required
 from base_ops.core.clock import today
 from base_ops.core.errors import DomainError
 from base_ops.core.identity import mask_id_number
-from base_ops.core.ui import flash_error, form_errors_from
+from base_ops.core.ui import FetchedPage, flash_error, form_errors_from, page_number_asked
 from base_ops.extensions import db
 from base_ops.org.models import Base
 from base_ops.org.queries import region_path
@@ -21,6 +21,7 @@ from base_ops.residents.models import Resident
 from base_ops.training.queries import courses_of_resident
 
 bp = Blueprint("residents", __name__)
+RESIDENTS_PER_PAGE = 50
 # Templates mask ID numbers with `|mask_id` (first 6 + last 4; domain.md "Identity").
 bp.add_app_template_filter(mask_id_number, "mask_id")
 
@@ -39,16 +40,15 @@ def _actor():
 @bp.get("/residents")
 def list_residents():
     form = SearchForm(request.args)
+    page_number = page_number_asked()
     try:
-        ids = queries.search_resident_ids(_actor(), form.q.data)
-        total = queries.count_resident_ids(_actor(), form.q.data)
+        ids, total = queries.resident_list_page(_actor(), form.q.data, page_number, RESIDENTS_PER_PAGE)
     except DomainError as error:
         flash_error(error)
         form.q.data = None  # never echo back what may be a whole ID number
-        ids, total = queries.search_resident_ids(_actor(), None).where(Resident.id.is_(None)), 0
-    page = db.paginate(ids, per_page=50, error_out=False, count=False)  # page.items: the page's ids
-    page.total = total
-    rows = queries.resident_list_rows(list(page.items))
+        ids, total = [], 0
+    page = FetchedPage(page=page_number, per_page=RESIDENTS_PER_PAGE, items=ids, total=total)
+    rows = queries.resident_list_rows(ids)
     return render_template("residents/list.html", page=page, rows=rows, form=form, today=today())
 
 

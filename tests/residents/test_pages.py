@@ -83,6 +83,13 @@ def test_list_pages_the_whole_scope_in_name_order(world, login_as, db):
     assert elsewhere.id not in shown[0] + shown[1]
     row = re.search(rf'<a href="/residents/{stayed_here.id}">.*?</tr>', pages[0] + pages[1], re.S).group(0)
     assert "基地A" not in row and "—" in row  # his stay here is over
+    # Past the last page: an empty page that still counts the pages; not a page number: the first.
+    past = client.get("/residents?page=3")
+    assert past.status_code == 200 and "3 / 2" in past.get_data(as_text=True)
+    assert not re.findall(r'<td><a href="/residents/(\d+)">', past.get_data(as_text=True))
+    for junk in ("abc", "0", "-4", "9" * 30):
+        html = client.get(f"/residents?page={junk}").get_data(as_text=True)
+        assert re.findall(r'<td><a href="/residents/(\d+)">', html) == [str(i) for i in expected[:50]], junk
 
 
 def test_list_badges_follow_the_page_language(world, login_as):
