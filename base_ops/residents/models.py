@@ -95,7 +95,7 @@ class Resident(TimestampMixin, db.Model):
 
     __table_args__ = (
         # The resident list finds the scope's ids from the first and walks the second in list order
-        # (index-only scans; queries.search_resident_ids, README "Performance").
+        # (index-only scans; queries.resident_list_page, README "Performance").
         Index("ix_residents_base_id_id", "base_id", "id"),
         Index("ix_residents_name_id", "name", "id"),
         CheckConstraint("registered_on IS NULL OR registered_on >= released_on", name="registered_after_release"),

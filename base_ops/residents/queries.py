@@ -115,7 +115,7 @@ def resident_list_page(actor, q: str | None, page: int, per_page: int) -> tuple[
 
 
 def resident_list_rows(resident_ids: list[int]) -> list[Row]:
-    """A page of the resident list in the order given (a page of search_resident_ids), one query:
+    """A page of the resident list in the order given (resident_list_page's ids), one query:
     each row is (Resident, stay_base, stay_since) — the base and day of admission of his open stay,
     or None twice (one open stay at most: uq_stays_one_open_per_resident)."""
     if not resident_ids:
