@@ -1,7 +1,7 @@
 """the resident list walks residents in name order
 
 The list's first page is found by walking an index on (name, id) and keeping the ids in the
-actor's scope until the page is full (residents.queries.search_resident_ids): 3 ms for a county
+actor's scope until the page is full (residents.queries.resident_list_page): 3 ms for a county
 where sorting the whole scope by name took 10 ms (`make bench`, README "Performance"). The index
 replaces the one on name alone and the (id) INCLUDE (name) one that the sort read names from.
 

@@ -87,6 +87,8 @@ def test_list_pages_the_whole_scope_in_name_order(world, login_as, db):
     past = client.get("/residents?page=3")
     assert past.status_code == 200 and "3 / 2" in past.get_data(as_text=True)
     assert not re.findall(r'<td><a href="/residents/(\d+)">', past.get_data(as_text=True))
+    assert "已超出最后一页" in past.get_data(as_text=True)  # not "no residents in your scope"
+    assert "暂无安置人员" not in past.get_data(as_text=True)
     for junk in ("abc", "0", "-4", "9" * 30):
         html = client.get(f"/residents?page={junk}").get_data(as_text=True)
         assert re.findall(r'<td><a href="/residents/(\d+)">', html) == [str(i) for i in expected[:50]], junk
