@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
+from collections import Counter
 from datetime import timedelta
+from itertools import pairwise
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -123,6 +126,25 @@ class TestConfig(Config):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - not a password
 
 
+# A session-signing key must not be guessable: 32 characters of one repeated letter, or a word
+# typed four times, pass a length check. The estimate below (Shannon entropy of the key's own
+# characters times its length) is an upper bound on what the key can hold; a random key from
+# `secrets.token_hex(32)` scores about 245 (a 32-digit hex key about 115), "a" * 32 scores 0.
+MIN_SECRET_KEY_BITS = 90
+
+
+def estimated_entropy_bits(key: str) -> float:
+    """Shannon entropy of the key's characters times its length; 0 for a key that walks the alphabet
+    ("0123456789…", "abcabc…") or repeats a character, whatever its length."""
+    if not key:
+        return 0.0
+    steps = [ord(b) - ord(a) for a, b in pairwise(key)]
+    if sum(1 for step in steps if abs(step) <= 1) > len(steps) / 2:
+        return 0.0
+    counts = Counter(key)
+    return -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values()) * len(key)
+
+
 class ProductionConfig(Config):
     ENV_NAME = "production"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
@@ -132,11 +154,17 @@ class ProductionConfig(Config):
     def check(cls, app) -> None:
         """Refuse to start with unsafe settings (security.md, production guard)."""
         problems = []
-        if app.debug or app.config.get("DEBUG"):
-            problems.append("DEBUG is on")
+        # `flask run` reads FLASK_DEBUG (set by it or by `flask --debug run`) only after the app is made,
+        # and then serves Werkzeug's interactive console: the environment decides, not app.debug alone.
+        if app.debug or app.config.get("DEBUG") or _env_bool("FLASK_DEBUG", False):
+            problems.append("DEBUG is on (DEBUG or FLASK_DEBUG)")
         key = os.environ.get("SECRET_KEY") or ""
         if app.config.get("SECRET_KEY") != key or len(key) < 32:
             problems.append("SECRET_KEY must be set in the environment, at least 32 characters")
+        elif estimated_entropy_bits(key) < MIN_SECRET_KEY_BITS:
+            problems.append(f"SECRET_KEY is too predictable (about {estimated_entropy_bits(key):.0f} bits; "
+                            f"at least {MIN_SECRET_KEY_BITS} needed): make one with "
+                            "python -c 'import secrets; print(secrets.token_hex(32))'")
         if not app.config.get("SESSION_COOKIE_SECURE"):
             problems.append("SESSION_COOKIE_SECURE is off")
         if not app.config.get("WTF_CSRF_ENABLED"):

@@ -93,10 +93,3 @@ def fresh_login_required(view):
         return view(*args, **kwargs)
 
     return wrapper
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """Only local paths: `?next=https://elsewhere` is ignored."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    return target

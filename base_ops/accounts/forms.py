@@ -16,6 +16,9 @@ ROLE_LABELS = {
     Role.ENTERPRISE: _l("Partner enterprise"),
 }
 
+# How a token was issued (ApiToken.issued_via), as the account pages name it.
+TOKEN_SOURCES = {"api": _l("Sign-in through the API"), "cli": _l("Command line (operator)")}
+
 
 class LoginForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
@@ -28,6 +31,14 @@ class OtpForm(FlaskForm):
 
 class ReauthForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+
+
+class TotpChangeForm(FlaskForm):
+    """Before a new second factor is shown: the password, and a code of the current factor if one is on."""
+
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+    current_code = StringField(_l("Code from your current authenticator app"),
+                               validators=[DataRequired(), Length(min=6, max=8)])
 
 
 class ChangePasswordForm(FlaskForm):

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import Column, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from base_ops.core.db import TimestampMixin, utcnow
@@ -51,16 +51,15 @@ class User(TimestampMixin, UserMixin, db.Model):
     has_seeded_password: Mapped[bool] = mapped_column(default=False)
     is_enabled: Mapped[bool] = mapped_column(default=True)
 
-    # Lockout, kept in the database so it holds across workers.
-    failed_login_count: Mapped[int] = mapped_column(default=0)
-    failed_login_window_started_at: Mapped[datetime | None]
-    locked_until: Mapped[datetime | None]
-
-    # Bumped at logout, password change, role change: kills older sessions.
+    # Every cookie session and every API token carries the version it was made under; bumping it
+    # (logout, password change or reset, role/scope change, disabling, second-factor change) ends
+    # them all at once: one revocation for both (README "Sign-in, sessions and tokens").
     session_version: Mapped[int] = mapped_column(default=1)
 
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled: Mapped[bool] = mapped_column(default=False)
+    # A new secret being enrolled: kept here, never in the (signed, not encrypted) session cookie.
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
     # The last time step a code was accepted for: a code is never accepted twice.
     totp_last_step: Mapped[int | None]
     last_login_at: Mapped[datetime | None]
@@ -76,10 +75,8 @@ class User(TimestampMixin, UserMixin, db.Model):
     def base_ids(self) -> list[int]:
         return [b.id for b in self.bases]
 
-    def is_locked(self, now: datetime) -> bool:
-        return self.locked_until is not None and self.locked_until > now
-
     def end_sessions(self) -> None:
+        """End every session and every API token of this user (they carry the old version)."""
         self.session_version += 1
 
     def __repr__(self) -> str:
@@ -96,5 +93,40 @@ class ApiToken(TimestampMixin, db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    # The user's session_version when the token was issued: a token is only valid while they match.
+    session_version: Mapped[int] = mapped_column(default=0)
+    # How it was issued ("api", "cli"), so the account page can tell the user which is which.
+    issued_via: Mapped[str] = mapped_column(String(16), default="api")
 
     user: Mapped[User] = relationship(lazy="joined")
+
+    def is_valid(self, now: datetime) -> bool:
+        return (self.revoked_at is None and self.expires_at > now and self.user.is_enabled
+                and self.session_version == self.user.session_version)
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins counted per typed user name *and* client address (security.md "Lockout").
+
+    Counting per account alone let anyone lock a known user out by typing wrong passwords from
+    anywhere; counting per name and address locks out only the address that failed. Unknown names
+    are counted the same way as known ones, so the answers (401, then 403 account_locked) never
+    tell whether an account exists. The name is kept only as a keyed digest (it may be a mistyped
+    password or an ID number); `user_id` is set when the name is a real account, for the
+    administrator's "locked" list and unlock.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_digest: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str] = mapped_column(String(45))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+    __table_args__ = (UniqueConstraint("name_digest", "address", name="uq_sign_in_throttles_name_address"),)
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now

@@ -8,15 +8,18 @@ and role changes) is audited in the same transaction.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 import pyotp
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
-from base_ops.accounts.models import ApiToken, Role, User
+from base_ops.accounts.models import ApiToken, Role, SignInThrottle, User
 from base_ops.accounts.passwords import hash_password, password_problems, verify_password
 from base_ops.core import audit
 from base_ops.core.db import utcnow
@@ -25,8 +28,15 @@ from base_ops.extensions import db
 
 
 def _generic_login_error() -> str:
-    """The same message whether or not the user exists (security.md)."""
+    """The same message whether or not the user exists, is disabled or typed a wrong password."""
     return _("Wrong user name or password.")
+
+
+def _locked_message() -> str:
+    """The same for every name, known or not: the lock is on this name from this address."""
+    minutes = int(current_app.config["LOCKOUT_DURATION"].total_seconds() // 60)
+    return _("Too many failed sign-ins with this user name from your address. Try again in %(minutes)d minutes.",
+             minutes=minutes)
 
 
 class AccountLocked(PermissionDenied):
@@ -37,46 +47,135 @@ class OtpRequired(AuthenticationFailed):
     code = "otp_required"
 
 
+class PasswordChangeRequired(PermissionDenied):
+    code = "password_change_required"
+
+
 # ---------------------------------------------------------------- sign-in
 
-def authenticate(username: str, password: str, now: datetime | None = None) -> User:
-    """Check a password, counting failures in the database (lockout across workers).
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to check when no user has the typed name, so an unknown name costs the same time as a
+    known one (no user enumeration by timing)."""
+    return hash_password(secrets.token_urlsafe(16))
 
-    security.md: 5 failures in 15 minutes lock the account for 15 minutes; the
-    same message whether or not the user exists; every failure and lockout audited.
+
+def _client_address() -> str:
+    if has_request_context() and request.remote_addr:
+        return request.remote_addr[:45]
+    return "local"
+
+
+def _name_digest(username: str) -> str:
+    """The typed name as a keyed digest: it may be a mistyped password or an ID number (never stored)."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, username.encode(), hashlib.sha256).hexdigest()
+
+
+def typed_name_ref(username: str) -> str:
+    """What the audit log keeps of a name that is no account: 10 hex digits of its keyed digest, so
+    repeated attempts on one name can be grouped, and nothing of what was typed."""
+    return _name_digest(username)[:10]
+
+
+def _throttle(username: str, address: str) -> SignInThrottle | None:
+    return db.session.execute(
+        select(SignInThrottle)
+        .where(SignInThrottle.name_digest == _name_digest(username), SignInThrottle.address == address)
+        .with_for_update()
+    ).scalar_one_or_none()
+
+
+def authenticate(username: str, password: str, now: datetime | None = None) -> User:
+    """Check a password; failures are counted per typed name and client address in the database.
+
+    security.md, README "Sign-in, sessions and tokens": 5 failures in 15 minutes for one name from one
+    address lock that name *at that address* for 15 minutes (403 account_locked, even with the right
+    password); other addresses, and so the account's owner, are not locked out. Unknown names are
+    counted and answered exactly like known ones, and a password hash is checked either way, so neither
+    the answers nor their timing tell whether an account exists. Every failure and lock is audited.
     """
     now = now or utcnow()
+    address = _client_address()
     user = db.session.execute(
         select(User).where(User.username == username).with_for_update(of=User)
     ).scalar_one_or_none()
-    if user is None:
-        audit.record(None, "login_failed", result="failure", username=username[:64], reason="unknown_user")
+    throttle = _throttle(username, address)
+    password_ok = verify_password(user.password_hash if user is not None else _dummy_hash(), password)
+    if throttle is not None and throttle.is_locked(now):
+        _audit_sign_in(user, username, "login_refused_locked", result="denied")
         db.session.commit()
-        raise AuthenticationFailed(_generic_login_error())
-    if user.is_locked(now):
-        audit.record(user, "login_refused_locked", user, result="denied")
+        raise AccountLocked(_locked_message())
+    if user is None or not user.is_enabled or not password_ok:
+        reason = "unknown_user" if user is None else ("disabled" if not user.is_enabled else "bad_password")
+        locked = register_failure(username, user, now, reason=reason)
         db.session.commit()
-        raise AccountLocked(_("This account is locked after repeated failures. Try again later."))
-    if not user.is_enabled or not verify_password(user.password_hash, password):
-        register_failure(user, now, reason="disabled" if not user.is_enabled else "bad_password")
-        db.session.commit()
+        if locked:
+            raise AccountLocked(_locked_message())
         raise AuthenticationFailed(_generic_login_error())
     return user
 
 
-def register_failure(user: User, now: datetime, reason: str) -> None:
+def _audit_sign_in(user: User | None, username: str, action: str, **details) -> None:
+    if user is not None:
+        audit.record(user, action, user, **details)
+    else:
+        audit.record(None, action, object_type="typed_name", object_id=typed_name_ref(username),
+                     name_length=len(username), **details)
+
+
+def register_failure(username: str, user: User | None, now: datetime, reason: str) -> bool:
+    """Count one failed sign-in for this name from this address; True when it now locks."""
     cfg = current_app.config
-    window_start = user.failed_login_window_started_at
-    if window_start is None or now - window_start > cfg["LOCKOUT_WINDOW"]:
-        user.failed_login_window_started_at = now
-        user.failed_login_count = 0
-    user.failed_login_count += 1
-    audit.record(user, "login_failed", user, result="failure", reason=reason, failures=user.failed_login_count)
-    if user.failed_login_count >= cfg["LOCKOUT_THRESHOLD"]:
-        user.locked_until = now + cfg["LOCKOUT_DURATION"]
-        user.failed_login_count = 0
-        user.failed_login_window_started_at = None
-        audit.record(user, "account_locked", user, result="denied", until=user.locked_until.isoformat())
+    address = _client_address()
+    throttle = _throttle(username, address)
+    if throttle is None:
+        throttle = _new_throttle(username, address, user, now)
+    if now - throttle.window_started_at > cfg["LOCKOUT_WINDOW"]:
+        throttle.window_started_at = now
+        throttle.failures = 0
+    throttle.failures += 1
+    _audit_sign_in(user, username, "login_failed", result="failure", reason=reason, failures=throttle.failures)
+    if throttle.failures < cfg["LOCKOUT_THRESHOLD"]:
+        return False
+    throttle.locked_until = now + cfg["LOCKOUT_DURATION"]
+    throttle.failures = 0
+    throttle.window_started_at = now
+    _audit_sign_in(user, username, "account_locked", result="denied", until=throttle.locked_until.isoformat())
+    return True
+
+
+def _new_throttle(username: str, address: str, user: User | None, now: datetime) -> SignInThrottle:
+    """The (name, address) row, made in a savepoint: a concurrent failure may have made it first."""
+    throttle = SignInThrottle(name_digest=_name_digest(username), address=address,
+                              user_id=user.id if user is not None else None, failures=0, window_started_at=now)
+    try:
+        with db.session.begin_nested():
+            db.session.add(throttle)
+    except IntegrityError:
+        throttle = _throttle(username, address)
+    return throttle
+
+
+def locked_user_ids(now: datetime | None = None) -> set[int]:
+    """Accounts that are locked at one address or more just now (the administrator's lists)."""
+    now = now or utcnow()
+    return set(db.session.scalars(
+        select(SignInThrottle.user_id).where(SignInThrottle.user_id.is_not(None), SignInThrottle.locked_until > now)
+    ))
+
+
+def locked_accounts(now: datetime | None = None) -> list:
+    """(id, username, locked_until, addresses) of each account locked somewhere now (admin's home)."""
+    now = now or utcnow()
+    return list(db.session.execute(
+        select(User.id, User.username, func.max(SignInThrottle.locked_until).label("locked_until"),
+               func.count().label("addresses"))
+        .join(SignInThrottle, SignInThrottle.user_id == User.id)
+        .where(SignInThrottle.locked_until > now)
+        .group_by(User.id, User.username)
+        .order_by(User.username)
+    ))
 
 
 def requires_second_factor(user: User) -> bool:
@@ -85,18 +184,27 @@ def requires_second_factor(user: User) -> bool:
 
 def verify_otp(user: User, code: str, now: datetime | None = None, secret: str | None = None) -> bool:
     """A 6-digit TOTP code for the user's secret (or a secret being enrolled);
-    a failure counts towards lockout."""
+    a failure counts towards the lock of this name at this address."""
     now = now or utcnow()
     secret = secret or user.totp_secret
     code = (code or "").strip().replace(" ", "")
     step = _matching_step(secret, code, now) if secret and code.isdigit() else None
-    # A code already used (replayed within its validity window) is refused too.
-    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
-        register_failure(user, now, reason="bad_otp")
+    # A code already used (replayed within its validity window) is refused too; a new key being
+    # enrolled has had no code used yet.
+    replayed = (step is not None and secret == user.totp_secret and user.totp_last_step is not None
+                and step <= user.totp_last_step)
+    if step is None or replayed:
+        register_failure(user.username, user, now, reason="bad_otp")
         db.session.commit()
         return False
     user.totp_last_step = step
     return True
+
+
+def is_locked_here(user: User, now: datetime | None = None) -> bool:
+    """Is this user's name locked at the client's address (checked again at the second step)?"""
+    throttle = _throttle(user.username, _client_address())
+    return throttle is not None and throttle.is_locked(now or utcnow())
 
 
 def _matching_step(secret: str, code: str, now: datetime) -> int | None:
@@ -110,9 +218,11 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
 
 
 def complete_login(user: User, method: str, now: datetime | None = None) -> None:
+    """A successful sign-in clears the failures of this name at this address."""
     now = now or utcnow()
-    user.failed_login_count = 0
-    user.failed_login_window_started_at = None
+    throttle = _throttle(user.username, _client_address())
+    if throttle is not None:
+        db.session.delete(throttle)
     user.last_login_at = now
     audit.record(user, "login", user, method=method)
     db.session.commit()
@@ -126,7 +236,7 @@ def password_expired(user: User, now: datetime | None = None) -> bool:
 
 
 def logout(user: User) -> None:
-    """Ends this and every other session of the user (session version)."""
+    """Ends this and every other session of the user, and the user's API tokens (session version)."""
     user.end_sessions()
     audit.record(user, "logout", user)
     db.session.commit()
@@ -134,27 +244,55 @@ def logout(user: User) -> None:
 
 # ---------------------------------------------------------------- TOTP enrolment
 
-def new_totp_secret() -> str:
-    return pyotp.random_base32()
-
-
 def totp_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=current_app.config["TOTP_ISSUER"])
 
 
-def enrol_totp(user: User, secret: str, code: str, now: datetime | None = None) -> None:
-    """Turn on the second factor once the user proves the app shows the right code."""
+def begin_totp_at_sign_in(user: User) -> str:
+    """A user whose role requires a second factor and who has none enrols right after the password:
+    a new secret, kept on the user until confirmed (never in the cookie)."""
+    if not user.totp_pending_secret:
+        user.totp_pending_secret = pyotp.random_base32()
+        db.session.commit()
+    return user.totp_pending_secret
+
+
+def begin_totp_change(user: User, password: str, current_code: str | None, now: datetime | None = None) -> str:
+    """From the account page, setting up or replacing the second factor needs the password and, when
+    one is on, a code of the current one: a session left open, or a stolen cookie, is not enough."""
+    if not verify_password(user.password_hash, password or ""):
+        register_failure(user.username, user, now or utcnow(), reason="bad_password")
+        db.session.commit()
+        raise ValidationFailed.on("password", _("is not correct"))
+    if user.totp_enabled and not verify_otp(user, current_code or "", now):
+        raise ValidationFailed.on("current_code", _("does not match the code shown by the authenticator app"))
+    user.totp_pending_secret = pyotp.random_base32()
+    audit.record(user, "totp_change_started", user)
+    db.session.commit()
+    return user.totp_pending_secret
+
+
+def enrol_totp(user: User, code: str, now: datetime | None = None) -> None:
+    """Turn on the pending second factor once the user proves the app shows the right code; a new
+    second factor ends the user's other sessions and tokens (the caller starts this session anew)."""
+    secret = user.totp_pending_secret
+    if not secret:
+        raise ValidationFailed.on("code", _("start the set-up again: no new key is waiting"))
     if not verify_otp(user, code, now, secret=secret):
         raise ValidationFailed.on("code", _("does not match the code shown by the authenticator app"))
+    replaced = user.totp_enabled
     user.totp_secret = secret
     user.totp_enabled = True
-    audit.record(user, "totp_enrolled", user)
+    user.totp_pending_secret = None
+    user.end_sessions()
+    audit.record(user, "totp_replaced" if replaced else "totp_enrolled", user)
     db.session.commit()
 
 
 def reset_totp(actor: User, user: User) -> None:
     user.totp_secret = None
     user.totp_enabled = False
+    user.totp_pending_secret = None
     user.end_sessions()
     audit.record(actor, "totp_reset", user)
     db.session.commit()
@@ -192,7 +330,6 @@ def _set_password(user: User, password: str, seeded: bool = False) -> None:
 def set_password_by_admin(actor: User, user: User, new_password: str) -> None:
     _check_policy(new_password, user.username)
     _set_password(user, new_password)
-    user.locked_until = None
     # An admin-set password is known to the admin: the user must change it.
     user.password_changed_at = datetime(2000, 1, 1, tzinfo=utcnow().tzinfo)
     audit.record(actor, "password_reset", user)
@@ -200,9 +337,9 @@ def set_password_by_admin(actor: User, user: User, new_password: str) -> None:
 
 
 def unlock(actor: User, user: User) -> None:
-    user.locked_until = None
-    user.failed_login_count = 0
-    user.failed_login_window_started_at = None
+    """Lift the user's locks at every address."""
+    for throttle in db.session.scalars(select(SignInThrottle).where(SignInThrottle.user_id == user.id)):
+        db.session.delete(throttle)
     audit.record(actor, "account_unlocked", user)
     db.session.commit()
 
@@ -321,8 +458,7 @@ def update_user(
     user.enterprise_id = enterprise_id
     user.is_enabled = is_enabled
     if changed_access:
-        user.end_sessions()
-        revoke_tokens(user)
+        user.end_sessions()  # and so the user's API tokens
     audit.record(actor, "user_updated", user, before=before,
                  after={"role": role.value, "region_code": user.region_code, "base_ids": [b.id for b in bases],
                         "enterprise_id": enterprise_id, "is_enabled": is_enabled})
@@ -344,29 +480,57 @@ def _token_digest(token: str) -> str:
 
 
 def issue_token(user: User, via: str) -> tuple[str, datetime]:
+    """A new bearer token, valid until it expires, is revoked, or the user's sessions end."""
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + timedelta(hours=current_app.config["API_TOKEN_HOURS"])
-    db.session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token), expires_at=expires_at))
+    db.session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token), expires_at=expires_at,
+                            session_version=user.session_version, issued_via=via[:16]))
     audit.record(user, "api_token_issued", user, via=via)
     db.session.commit()
     return token, expires_at
 
 
+def refuse_token_until_password_changed(user: User) -> None:
+    """An expired or administrator-set password opens nothing but the password page: no API token either."""
+    audit.record(user, "api_token_refused", user, result="denied", reason="password_change_required")
+    db.session.commit()
+    raise PasswordChangeRequired(_("Your password has expired or was set by an administrator. Change it on the "
+                                   "web (Account → Change password) before asking for a token."))
+
+
 def user_for_token(token: str) -> User | None:
-    """The token's user, unless it expired, was revoked, or the user was disabled."""
+    """The token's user, unless the token expired or was revoked, the user's sessions ended since it was
+    issued (ApiToken.is_valid), or the user must change the password first (as on the web)."""
     row = db.session.execute(
         select(ApiToken).where(ApiToken.token_hash == _token_digest(token))
     ).scalar_one_or_none()
-    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
-        return None
-    if not row.user.is_enabled:
+    if row is None or not row.is_valid(utcnow()) or password_expired(row.user):
         return None
     return row.user
 
 
-def revoke_tokens(user: User) -> None:
-    now = utcnow()
-    for token in db.session.execute(
-        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-    ).scalars():
-        token.revoked_at = now
+def active_tokens(user: User) -> list[ApiToken]:
+    """The tokens that still open the API, newest first (the account page and the admin's user page)."""
+    rows = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
+                               ApiToken.expires_at > utcnow(), ApiToken.session_version == user.session_version)
+        .order_by(ApiToken.id.desc())
+    )
+    return list(rows)
+
+
+def revoke_token(actor: User, user: User, token_id: int) -> None:
+    """End one of the user's tokens (own account page, or the administrator)."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
+    if token is None or token.revoked_at is not None:
+        raise NotFound(_("No such token."))
+    token.revoked_at = utcnow()
+    audit.record(actor, "api_token_revoked", token, owner_id=user.id)
+    db.session.commit()
+
+
+def end_all_sessions(actor: User, user: User) -> None:
+    """The administrator signs a user out everywhere: every session and every token."""
+    user.end_sessions()
+    audit.record(actor, "sessions_ended", user)
+    db.session.commit()

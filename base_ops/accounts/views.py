@@ -13,20 +13,23 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from base_ops.accounts import services
-from base_ops.accounts.auth import fresh_login_required, login_rate_limit, safe_next, start_session
+from base_ops.accounts.auth import fresh_login_required, login_rate_limit, start_session
 from base_ops.accounts.forms import (
     ROLE_LABELS,
+    TOKEN_SOURCES,
     AdminPasswordForm,
     ChangePasswordForm,
     EmptyForm,
     LoginForm,
     OtpForm,
     ReauthForm,
+    TotpChangeForm,
     UserForm,
 )
 from base_ops.accounts.models import User
 from base_ops.core.db import utcnow
 from base_ops.core.errors import DomainError
+from base_ops.core.redirects import safe_next
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.extensions import db, limiter
 
@@ -61,7 +64,7 @@ def _after_password(user: User):
                               "at": utcnow().timestamp(), "next": next_url}
         if user.totp_enabled:
             return redirect(url_for("accounts.login_otp"))
-        session["pending"]["secret"] = services.new_totp_secret()
+        services.begin_totp_at_sign_in(user)  # the new secret stays in the database, not in this cookie
         return redirect(url_for("accounts.login_totp_setup"))
     return _finish_login(user, "password", next_url)
 
@@ -95,8 +98,8 @@ def login_otp():
         return redirect(url_for("accounts.login"))
     form = OtpForm()
     if form.validate_on_submit():
-        if user.is_locked(utcnow()):
-            flash(_("This account is locked after repeated failures. Try again later."), "danger")
+        if services.is_locked_here(user):
+            flash(_("Too many failed sign-ins with this user name from your address. Try again later."), "danger")
             session.pop("pending", None)
             return redirect(url_for("accounts.login"))
         if services.verify_otp(user, form.code.data):
@@ -109,19 +112,20 @@ def login_otp():
 @limiter.limit(login_rate_limit, methods=["POST"])
 def login_totp_setup():
     user, pending = _pending_user()
-    if user is None or "secret" not in pending:
+    if user is None or user.totp_enabled or not user.totp_pending_secret:
         session.pop("pending", None)
         return redirect(url_for("accounts.login"))
     form = OtpForm()
+    secret = user.totp_pending_secret
     if form.validate_on_submit():
         try:
-            services.enrol_totp(user, pending["secret"], form.code.data)
+            services.enrol_totp(user, form.code.data)
         except DomainError as error:
             flash_error(error)
         else:
             return _finish_login(user, "password+totp_enrolled", pending["next"])
-    return render_template("accounts/totp_setup.html", form=form, secret=pending["secret"],
-                           qr=_qr_svg(services.totp_uri(user, pending["secret"])), required=True)
+    return render_template("accounts/totp_setup.html", form=form, secret=secret,
+                           qr=_qr_svg(services.totp_uri(user, secret)), required=True)
 
 
 def _qr_svg(data: str) -> Markup:
@@ -178,23 +182,58 @@ def reauthenticate():
 
 @bp.route("/account/totp", methods=["GET", "POST"])
 def account_totp():
+    """Set up or replace the second factor in two steps: the password (and the current code, when one
+    is on) first, then the code of the new key. The new key is kept on the user, never in the cookie."""
     user = current_user._get_current_object()
-    form = OtpForm()
-    secret = session.get("enrol_secret") or services.new_totp_secret()
-    session["enrol_secret"] = secret
-    if form.validate_on_submit():
+    if "code" in request.form:
+        form = OtpForm()
+        if form.validate_on_submit():
+            try:
+                services.enrol_totp(user, form.code.data)
+            except DomainError as error:
+                flash_error(error)
+            else:
+                start_session(user)  # the other sessions and the tokens ended with the old factor
+                flash(_("Two-step sign-in is on. Your other sessions and API tokens were ended."), "success")
+                return redirect(url_for("home.index"))
+        if user.totp_pending_secret:
+            return _new_key_page(user, form)
+        return redirect(url_for("accounts.account_totp"))
+    confirm = TotpChangeForm()
+    if not user.totp_enabled:
+        del confirm.current_code
+    if confirm.validate_on_submit():
         try:
-            services.enrol_totp(user, secret, form.code.data)
+            services.begin_totp_change(user, confirm.password.data,
+                                       confirm.current_code.data if user.totp_enabled else None)
         except DomainError as error:
-            flash_error(error)
+            form_errors_from(confirm, error)
         else:
-            session.pop("enrol_secret", None)
-            start_session(user)
-            flash(_("Two-step sign-in is on."), "success")
-            return redirect(url_for("home.index"))
+            return _new_key_page(user, OtpForm(formdata=None))
+    return render_template("accounts/totp_confirm.html", form=confirm, already=user.totp_enabled)
+
+
+def _new_key_page(user: User, form: OtpForm):
+    secret = user.totp_pending_secret
     return render_template("accounts/totp_setup.html", form=form, secret=secret,
-                           qr=_qr_svg(services.totp_uri(user, secret)), required=False,
-                           already=user.totp_enabled)
+                           qr=_qr_svg(services.totp_uri(user, secret)), required=False, already=user.totp_enabled)
+
+
+@bp.get("/account/tokens")
+def account_tokens():
+    """The user's API tokens that still work, each revocable."""
+    user = current_user._get_current_object()
+    return render_template("accounts/tokens.html", tokens=services.active_tokens(user), form=EmptyForm(),
+                           token_sources=TOKEN_SOURCES)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+def revoke_own_token(token_id: int):
+    if EmptyForm().validate_on_submit():
+        user = current_user._get_current_object()
+        services.revoke_token(user, user, token_id)
+        flash(_("The token was revoked."), "success")
+    return redirect(url_for("accounts.account_tokens"))
 
 
 # ---------------------------------------------------------------- admin: users
@@ -213,7 +252,7 @@ def _user_form_choices(form: UserForm) -> None:
 def list_users():
     page = db.paginate(select(User).order_by(User.username), per_page=50, error_out=False)
     return render_template("accounts/users.html", page=page, role_labels=ROLE_LABELS, form=EmptyForm(),
-                           now=utcnow())
+                           locked_ids=services.locked_user_ids())
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
@@ -261,7 +300,9 @@ def edit_user(user_id: int):
             flash(_("User %(name)s saved.", name=user.username), "success")
             return redirect(url_for("accounts.list_users"))
     return render_template("accounts/user_form.html", form=form, user=user,
-                           password_form=AdminPasswordForm(), action_form=EmptyForm())
+                           password_form=AdminPasswordForm(), action_form=EmptyForm(),
+                           tokens=services.active_tokens(user), token_sources=TOKEN_SOURCES,
+                           locked=user.id in services.locked_user_ids())
 
 
 @bp.post("/admin/users/<int:user_id>/password")
@@ -286,6 +327,18 @@ def reset_user_totp(user_id: int):
     if EmptyForm().validate_on_submit():
         services.reset_totp(current_user._get_current_object(), user)
         flash(_("Two-step sign-in reset: the user enrols again at the next sign-in."), "success")
+    return redirect(url_for("accounts.edit_user", user_id=user.id))
+
+
+@bp.post("/admin/users/<int:user_id>/sessions/end")
+@fresh_login_required
+def end_user_sessions(user_id: int):
+    """Sign a user out everywhere: every browser session and every API token."""
+    user = db.session.get(User, user_id) or abort(404)
+    if EmptyForm().validate_on_submit():
+        services.end_all_sessions(current_user._get_current_object(), user)
+        flash(_("%(name)s is signed out everywhere; every API token of the account has ended.",
+                name=user.username), "success")
     return redirect(url_for("accounts.edit_user", user_id=user.id))
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 from sqlalchemy import func, select
 
+from base_ops.accounts import services as account_services
 from base_ops.accounts.models import Role, User
 from base_ops.core.audit import AuditEvent
 from base_ops.core.clock import today
@@ -29,7 +30,7 @@ def index():
         context["base_count"] = db.session.scalar(select(func.count()).select_from(Base))
         context["enterprise_count"] = db.session.scalar(select(func.count()).select_from(Enterprise))
         context["region_count"] = db.session.scalar(select(func.count()).select_from(Region))
-        context["locked_users"] = db.session.scalars(select(User).where(User.locked_until > utcnow())).all()
+        context["locked_users"] = account_services.locked_accounts()
     elif user.role == Role.AUDITOR:
         since = utcnow() - timedelta(days=1)
         context["recent_by_result"] = dict(db.session.execute(

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from datetime import date
 from io import BytesIO
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from base_ops.accounts.auth import fresh_login_required, is_fresh, safe_next
+from base_ops.accounts.auth import fresh_login_required, is_fresh
 from base_ops.core.errors import ValidationFailed
 from base_ops.core.excel import XLSX_MIMETYPE
+from base_ops.core.redirects import local_path, path_of_same_site_url, safe_next
 from base_ops.core.ui import flash_error
 from base_ops.reports import jobs
 from base_ops.reports.exports import EXPORT_KINDS
@@ -38,11 +38,7 @@ def _actor():
 
 def _back() -> str:
     """Where a refused export request returns: the report page it came from (same site only)."""
-    target = request.form.get("next")
-    if not target and request.referrer:
-        parts = urlsplit(request.referrer)
-        if parts.netloc == request.host:
-            target = parts.path + (f"?{parts.query}" if parts.query else "")
+    target = local_path(request.form.get("next")) or path_of_same_site_url(request.referrer, request.host)
     return safe_next(target, url_for("exports.list_jobs"))
 
 

@@ -263,24 +263,34 @@ def _require_manager(actor) -> None:
         raise PermissionDenied(_("Only base managers keep residents' files."))
 
 
-def _refuse_duplicate(id_number: str, resident_id: int | None = None) -> None:
+def _refuse_duplicate(actor, id_number: str, resident_id: int | None = None) -> None:
+    """A number that already has a file is refused with that file's id (409 resident_exists).
+
+    Accepted risk (README "Security notes"): the id tells a manager that the person has a file at
+    some base, even another one; a transfer between bases needs exactly that. Every such attempt is
+    audited, committed on its own before the refusal, so probing for ID numbers shows in the log.
+    """
     stmt = select(Resident.id).where(Resident.id_number == id_number)
     if resident_id is not None:
         stmt = stmt.where(Resident.id != resident_id)
     existing = db.session.execute(stmt).scalar_one_or_none()
     if existing is not None:
+        db.session.rollback()  # nothing of the refused change is kept
+        audit.record(actor, "resident_exists_refused", result="denied", object_type="Resident", object_id=existing,
+                     for_resident=resident_id)
+        db.session.commit()
         raise Conflict(_("A file with this ID number exists already."), code="resident_exists",
                        fields={"id_number": [_("a file with this ID number exists already")]},
                        extra={"id": existing})
 
 
-def _flush_or_conflict(id_number: str, resident_id: int | None = None) -> None:
+def _flush_or_conflict(actor, id_number: str, resident_id: int | None = None) -> None:
     """Two registrations racing for one number: the unique index decides, the loser gets 409."""
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
-        _refuse_duplicate(id_number, resident_id)
+        _refuse_duplicate(actor, id_number, resident_id)
         raise
 
 
@@ -308,14 +318,14 @@ def create_resident(actor, **fields) -> Resident:
         state["sex"], state["birth_on"] = derive_identity(cleaned["id_number"])
     _check_dates(state, errors)
     errors.raise_if_any()
-    _refuse_duplicate(cleaned["id_number"])
+    _refuse_duplicate(actor, cleaned["id_number"])
 
     for flag in _FLAG_FIELDS:
         state.setdefault(flag, False)
     state.setdefault("diet", Diet.STANDARD)
     resident = Resident(**state)
     db.session.add(resident)
-    _flush_or_conflict(resident.id_number)
+    _flush_or_conflict(actor, resident.id_number)
     audit.record(actor, "resident_created", resident, base_id=resident.base_id)
     db.session.commit()
     return resident
@@ -338,7 +348,7 @@ def update_resident(actor, resident: Resident, **fields) -> Resident:
     _check_dates(state, errors)
     errors.raise_if_any()
     if "id_number" in cleaned:
-        _refuse_duplicate(cleaned["id_number"], resident.id)
+        _refuse_duplicate(actor, cleaned["id_number"], resident.id)
         if state["sex"] != resident.sex and _holds_a_bed(resident):
             raise ValidationFailed.on("id_number", _("this number changes the sex while the resident holds a bed; "
                                                      "move him out of the room first"), code="sex_mismatch")
@@ -347,7 +357,7 @@ def update_resident(actor, resident: Resident, **fields) -> Resident:
     # Audited even when nothing changed: the API answers a PATCH with the whole file.
     for name in changed:
         setattr(resident, name, state[name])
-    _flush_or_conflict(resident.id_number, resident.id)
+    _flush_or_conflict(actor, resident.id_number, resident.id)
     audit.record(actor, "resident_updated", resident, fields=changed)
     db.session.commit()
     return resident

@@ -59,6 +59,7 @@ def sample_values(world) -> dict:
         "batch_id": 1,  # nor a payment batch
         "evidence_id": 1,  # nor any claim evidence
         "job_id": 1,  # nor an export job
+        "token_id": 1,  # an API token: only its owner's account page revokes it
         "name": "occupancy",  # a report name (reports_api.report_spreadsheet)
         # Modules add sample values for new URL parameters here.
     }

@@ -370,6 +370,25 @@ def _reports(side: Side) -> None:
     side.report = monthly.submit_month(side.officer, side.county, "2026-10", None)
 
 
+def _lock_at_an_address(db, user) -> None:
+    """The user's name locked at one address after repeated failures (accounts.services.register_failure)."""
+    from base_ops.accounts import services
+    from base_ops.accounts.models import SignInThrottle
+
+    now = utcnow()
+    db.session.add(SignInThrottle(name_digest=services._name_digest(user.username), address="198.51.100.7",
+                                  user_id=user.id, failures=0, window_started_at=now,
+                                  locked_until=now + timedelta(minutes=10)))
+
+
+def _api_token(user):
+    from base_ops.accounts.models import ApiToken
+    from base_ops.accounts.services import issue_token
+
+    issue_token(user, via="api")
+    return _db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())).first()
+
+
 def build_sides(app, factory, db, world, monkeypatch, tmp_path) -> tuple[Side, Side]:
     """Freeze today, then build side A (the world's base A) and side B (base B, a second enterprise)."""
     freeze_today(monkeypatch)
@@ -383,7 +402,9 @@ def build_sides(app, factory, db, world, monkeypatch, tmp_path) -> tuple[Side, S
         _complete(side, db, seq)
         _reports(side)
     a.locked_user = factory.user("base_manager", username="locked_a", bases=[a.base])
-    a.locked_user.locked_until = utcnow() + timedelta(minutes=10)
+    _lock_at_an_address(db, a.locked_user)
+    for side in (a, b):
+        side.token = _api_token(side.manager)  # the manager's own API token (his account page revokes it)
     a.enrolling_auditor = factory.user("auditor", username="auditor_enrols")  # must set up TOTP at sign-in
     db.session.commit()
     return a, b
@@ -468,7 +489,8 @@ def _prepare_import(requester, s: Side) -> dict:
 
 
 def _pending_after_password(requester, username: str) -> dict:
-    """Sign in with the password; the pending second step (user, secret to enrol) is in the session."""
+    """Sign in with the password; the pending second step (which user) is in the session, the key to
+    enrol on the user (never in the cookie)."""
     response = requester.send("POST", "/login", {"username": username, "password": PASSWORD})
     assert response.status_code == 302, f"sign-in of {username} failed: {response.status_code}"
     with requester.client.session_transaction() as session:
@@ -489,15 +511,20 @@ def _prepare_totp_setup(requester, s: Side) -> dict:
     """An auditor without TOTP must enrol at sign-in: the code of the secret the page offers."""
     import pyotp
 
-    return {"code": pyotp.TOTP(_pending_after_password(requester, s.enrolling_auditor.username)["secret"]).now()}
+    from base_ops.accounts.models import User
+
+    pending = _pending_after_password(requester, s.enrolling_auditor.username)
+    user = _db.session.get(User, pending["user_id"])
+    _db.session.refresh(user)  # the sign-in just stored the key to enrol
+    return {"code": pyotp.TOTP(user.totp_pending_secret).now()}
 
 
 def _prepare_totp_enrolment(requester, s: Side) -> dict:
     import pyotp
 
-    secret = pyotp.random_base32()
-    with requester.client.session_transaction() as session:
-        session["enrol_secret"] = secret
+    secret = pyotp.random_base32()  # as if the password step (accounts.services.begin_totp_change) was passed
+    s.manager.totp_pending_secret = secret
+    _db.session.flush()
     return {"code": pyotp.TOTP(secret).now()}
 
 
@@ -521,6 +548,8 @@ WRITES: list[Write] = [
     Write("accounts.reset_user_password", AD, lambda s: {"new_password": NEW_PASSWORD}, url={"user_id": "manager"}),
     Write("accounts.reset_user_totp", AD, url={"user_id": "officer"}),
     Write("accounts.unlock_user", AD, url={"user_id": "locked_user"}),
+    Write("accounts.end_user_sessions", AD, url={"user_id": "manager"}),
+    Write("accounts.revoke_own_token", BM, url={"token_id": "token"}),
     Write("core.set_language", ANON, lambda s: {"lang": "en"}, writes=False,
           why="the language is kept in the session cookie, not the database"),
     # ---- sites (pages)
@@ -918,7 +947,7 @@ OBJECT_PARAMS = {
     "enrolment_id": "enrolment", "enterprise_id": "enterprise", "agreement_id": "agreement",
     "posting_id": "posting", "referral_id": "referral", "placement_id": "placement", "absence_id": "absence",
     "claim_id": "claim_draft", "batch_id": "batch", "evidence_id": "evidence", "job_id": "job",
-    "region_code": "county",
+    "region_code": "county", "token_id": "token",
 }
 GLOBAL_PARAMS = {
     "user_id": "users are kept by the admin, who has no object scope (everyone else is refused by the matrix)",
@@ -938,7 +967,8 @@ SCOPED_ROLES = (CO, BM, TR, EN)
 OWN = {CO: {"job": "job_officer"}}
 # The intruder's target where it is not the same attribute on side B.
 TRAINER_OTHER = {"course_id": "course_other", "session_id": "session_other", "enrolment_id": "enrolment_other",
-                 "resident_id": "resident3"}  # a resident in none of his courses
+                 "resident_id": "resident3",  # a resident in none of his courses
+                 "token_id": "token"}  # the manager's API token: only its owner may revoke it
 MANAGER_OTHER = {"posting_id": "posting_draft"}  # a manager sees every published posting: B's draft is not his
 
 

@@ -41,6 +41,9 @@ ESCAPED_STARTS = {PAYLOAD: IMG_STARTS, MEDIUM: IMG_STARTS, SHORT: ("&lt;script&g
 NOT_SHOWN_ON_PAGES = {
     "export_jobs.filename": "the name offered with the download (Content-Disposition), built from kind and dates",
     "referral_events.note": "no service writes it and no page shows it (the timeline shows statuses)",
+    "sign_in_throttles.name_digest": "a keyed digest of a typed user name, kept for the lock only",
+    "sign_in_throttles.address": "kept for the lock only (the audit log shows the addresses of failures)",
+    "users.totp_pending_secret": "shown once, in the answer to the password step (a POST), never on a GET page",
 }
 
 
