@@ -8,9 +8,18 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
+from base_ops.core.bounds import page_number
 from base_ops.core.db import Model
 
-db = SQLAlchemy(model_class=Model)
+
+class BaseOpsSQLAlchemy(SQLAlchemy):
+    def paginate(self, select, *, page=None, **kwargs):
+        """Every list's page number is read the one way, core.bounds.page_number: Flask-SQLAlchemy's own
+        takes any integer, and a 20-digit one made the OFFSET overflow in the database (a 500)."""
+        return super().paginate(select, page=page_number() if page is None else page, **kwargs)
+
+
+db = BaseOpsSQLAlchemy(model_class=Model)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -6,6 +6,7 @@ from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleFiel
 from wtforms.validators import DataRequired, Length, Optional
 
 from base_ops.accounts.models import Role
+from base_ops.core.bounds import optional_id
 
 ROLE_LABELS = {
     Role.ADMIN: _l("System administrator"),
@@ -52,11 +53,8 @@ class UserForm(FlaskForm):
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
     region_code = StringField(_l("Region code (county officers)"), validators=[Optional(), Length(min=6, max=6)])
-    base_ids = SelectMultipleField(_l("Bases (managers, trainers)"), coerce=int, validate_choice=False)
-    enterprise_id = SelectField(
-        _l("Enterprise (enterprise users)"), coerce=lambda v: int(v) if v not in (None, "", "None") else None,
-        validate_choice=False,
-    )
+    base_ids = SelectMultipleField(_l("Bases (managers, trainers)"), coerce=optional_id, validate_choice=False)
+    enterprise_id = SelectField(_l("Enterprise (enterprise users)"), coerce=optional_id, validate_choice=False)
     password = PasswordField(_l("Initial password"), validators=[Optional(), Length(max=256)])
     is_enabled = BooleanField(_l("Account enabled"), default=True)
 

@@ -1,12 +1,11 @@
 """The audit log page (auditor only): search and filter, newest first."""
 
-from datetime import date
-
 from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from base_ops.audit_log import queries
 from base_ops.core.audit import AuditEvent
+from base_ops.core.bounds import date_arg
 from base_ops.extensions import db
 
 bp = Blueprint("audit", __name__)
@@ -14,17 +13,10 @@ bp = Blueprint("audit", __name__)
 FILTERS = ("action", "username", "object_type", "object_id", "result")
 
 
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 @bp.get("/audit")
 def list_events():
     filters = {name: (request.args.get(name) or "").strip() or None for name in FILTERS}
-    stmt = queries.search(**filters, from_on=_date_arg("from"), to_on=_date_arg("to"))
+    stmt = queries.search(**filters, from_on=date_arg("from"), to_on=date_arg("to"))
     page = db.paginate(stmt.order_by(AuditEvent.seq.desc()), per_page=50, error_out=False)
     actions = db.session.execute(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).scalars().all()
     return render_template("audit/list.html", page=page, filters=filters, actions=actions,

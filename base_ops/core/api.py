@@ -13,10 +13,10 @@ from flask_smorest.spec.plugins import integerconverter2paramschema, unicodeconv
 from sqlalchemy import Select
 from werkzeug.routing import IntegerConverter, UnicodeConverter
 
+from base_ops.core.bounds import API_INTEGER_RANGE, DB_INT_MAX, api_date_in_bounds
 from base_ops.core.errors import ValidationFailed
 
 API_PREFIX = "/api/v1"
-DB_INT_MAX = 2**31 - 1  # an `integer` column (every id) holds no more
 
 
 class IdConverter(IntegerConverter):
@@ -77,15 +77,16 @@ class BaseOpsApi(Api):
         """Errors are handled app-wide in core.errorhandlers (pages and API together)."""
 
 
+def is_api_path(path: str) -> bool:
+    return path.startswith(API_PREFIX + "/") or path == API_PREFIX
+
+
 def is_api_request() -> bool:
-    return request.path.startswith(API_PREFIX + "/") or request.path == API_PREFIX
+    return is_api_path(request.path)
 
 
 def error_body(code: str, message: str, fields: dict | None = None) -> dict:
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
-
-
-_DB_INT_RANGE = ma.validate.Range(min=-DB_INT_MAX - 1, max=DB_INT_MAX)
 
 
 def _no_nul(value: str) -> None:
@@ -96,10 +97,11 @@ def _no_nul(value: str) -> None:
 class StrictSchema(ma.Schema):
     """Request bodies: unknown fields are refused with 422 (api.md conventions).
 
-    Every field is also held to what the database can store, so bad input is a 422 naming the field rather
-    than a database error and a 500: an integer to what an `integer` column holds (SQLite raises
-    OverflowError beyond, PostgreSQL "integer out of range"), a string to no NUL character (PostgreSQL
-    text cannot hold one)."""
+    Every field is also held to what the database can store and the app can count with (core.bounds), so
+    bad input is a 422 naming the field rather than a database error and a 500: an integer to what an
+    `integer` column holds (SQLite raises OverflowError beyond, PostgreSQL "integer out of range"), a date
+    to the app's bounds (date arithmetic past 9999-12-31 overflows), a string to no NUL character
+    (PostgreSQL text cannot hold one)."""
 
     class Meta:
         unknown = ma.RAISE
@@ -108,7 +110,9 @@ class StrictSchema(ma.Schema):
     def on_bind_field(self, _field_name, field_obj):
         # A new list: a bound field is a shallow copy of the declared one, whose list must stay as it is.
         if isinstance(field_obj, ma.fields.Integer):
-            field_obj.validators = [*field_obj.validators, _DB_INT_RANGE]
+            field_obj.validators = [*field_obj.validators, API_INTEGER_RANGE]
+        elif isinstance(field_obj, (ma.fields.Date, ma.fields.DateTime)):
+            field_obj.validators = [*field_obj.validators, api_date_in_bounds]
         elif isinstance(field_obj, ma.fields.String):
             field_obj.validators = [*field_obj.validators, _no_nul]
 

@@ -95,17 +95,6 @@ def form_errors_from(form, error: DomainError) -> None:
         flash(error.message if not unplaced else "; ".join(unplaced), "danger")
 
 
-# Past this a page number is only a way to make the database count off rows (OFFSET) for nothing.
-MAX_PAGE_NUMBER = 100_000
-
-
-def page_number_asked() -> int:
-    """The `page` query argument, as the pages' pagers send it; 1 for anything that is not a page
-    number (as db.paginate(error_out=False) does)."""
-    number = request.args.get("page", 1, type=int)
-    return number if 1 <= number <= MAX_PAGE_NUMBER else 1
-
-
 class FetchedPage(Pagination):
     """A page whose items and total the caller fetched itself (e.g. both in one statement), for the
     `pager` macro like any db.paginate() result. A page past the last is empty, not a 404."""

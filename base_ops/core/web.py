@@ -9,6 +9,7 @@ from datetime import datetime
 from flask import (
     Blueprint,
     Flask,
+    Request,
     current_app,
     flash,
     g,
@@ -25,11 +26,12 @@ from flask_login import current_user, logout_user
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
-from base_ops.core import audit
-from base_ops.core.api import IdConverter, TextConverter, error_body, is_api_request
+from base_ops.core import audit, bounds
+from base_ops.core.api import IdConverter, TextConverter, error_body, is_api_path, is_api_request
 from base_ops.core.db import WRITING_METHODS, utcnow
 from base_ops.core.errors import DatabaseUnavailable, DomainError, ValidationFailed, is_database_unavailable
 from base_ops.core.permissions import ANY_USER, PUBLIC, access_for
+from base_ops.core.redirects import path_of_same_site_url
 from base_ops.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,18 @@ HTTP_CODES = {
 RETRY_AFTER_SECONDS = 5  # a PostgreSQL restart takes a few seconds
 
 
+class BaseOpsRequest(Request):
+    """Pages take HTML forms only; a JSON body is the API's alone.
+
+    Flask-WTF reads a JSON body as the form's data whenever there is one, so a body that did not parse (or
+    nested deep enough for RecursionError) raised inside every form a page builds, even the sign-out form
+    of the error page: the error could not be drawn, a 500. To pages a JSON body is now no form at all."""
+
+    @property
+    def is_json(self) -> bool:
+        return super().is_json and is_api_path(self.path)
+
+
 @bp.get("/healthz")
 def healthz():
     return {"status": "ok"}
@@ -63,11 +77,8 @@ def set_language():
     code = request.form.get("lang", "")
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-    target = request.referrer or ""
-    # Only same-site paths: never an open redirect.
-    if not target.startswith(request.host_url):
-        return redirect(url_for("home.index"))
-    return redirect(target)
+    # Back to the page it came from, if that is on this site (core.redirects: never an open redirect).
+    return redirect(path_of_same_site_url(request.referrer, request.host) or url_for("home.index"))
 
 
 def _session_expired(now: datetime) -> bool:
@@ -106,6 +117,13 @@ def refuse_nul_characters():
         for field, value in source.items(multi=True):
             if "\x00" in field or "\x00" in value:
                 raise ValidationFailed.on(field.replace("\x00", ""), _("must not contain a NUL character"))
+
+
+def refuse_unreadable_json():
+    """A JSON body nested too deep or holding an endless number is refused up front (422 naming the body),
+    before any schema or view reads it (bounds.check_json_body). Pages read no JSON: BaseOpsRequest."""
+    if request.is_json:
+        bounds.check_json_body(request.get_data(cache=True))
 
 
 def refuse_body_where_none_is_taken():
@@ -261,12 +279,14 @@ def handle_unexpected(error: Exception):
 
 
 def init_app(app: Flask) -> None:
+    app.request_class = BaseOpsRequest
     # Before any route is added:
     app.url_map.converters.update({"int": IdConverter, "default": TextConverter, "string": TextConverter})
     app.register_blueprint(bp)
     app.before_request(enforce_session_timeouts)
     app.before_request(enforce_access)
     app.before_request(refuse_nul_characters)
+    app.before_request(refuse_unreadable_json)
     app.before_request(refuse_body_where_none_is_taken)
     app.after_request(security_headers)
     app.register_error_handler(HTTPException, handle_http_exception)

@@ -2,9 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, IntegerField, StringField, TextAreaField
+from wtforms import BooleanField, DecimalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from base_ops.core.bounds import BoundedDateField, BoundedIntegerField
 from base_ops.enterprises.models import PostingStatus
 
 POSTING_STATUS_LABELS = {
@@ -23,7 +24,7 @@ class EnterpriseForm(FlaskForm):
 
 
 def _months(label, default):
-    return IntegerField(label, default=default, validators=[InputRequired(), NumberRange(min=0, max=1200)])
+    return BoundedIntegerField(label, default=default, validators=[InputRequired(), NumberRange(min=0, max=1200)])
 
 
 def _amount(label):
@@ -31,9 +32,9 @@ def _amount(label):
 
 
 class AgreementForm(FlaskForm):
-    starts_on = DateField(_l("Valid from"), validators=[DataRequired()])
-    ends_on = DateField(_l("Valid until"), validators=[DataRequired()])
-    hire_quota = IntegerField(_l("Hire quota"), validators=[InputRequired(), NumberRange(min=0, max=10000)])
+    starts_on = BoundedDateField(_l("Valid from"), validators=[DataRequired()])
+    ends_on = BoundedDateField(_l("Valid until"), validators=[DataRequired()])
+    hire_quota = BoundedIntegerField(_l("Hire quota"), validators=[InputRequired(), NumberRange(min=0, max=10000)])
     min_contract_months = _months(_l("Minimum labour contract (months)"), 12)
     one_time_subsidy = _amount(_l("One-time hiring subsidy (CNY per hire)"))
     one_time_after_months = _months(_l("Payable after retention of (months)"), 6)
@@ -56,7 +57,8 @@ class PostingForm(FlaskForm):
     title = StringField(_l("Job title"), validators=[DataRequired(), Length(max=100)])
     description = TextAreaField(_l("Description"), validators=[DataRequired(), Length(max=5000)])
     requirements = TextAreaField(_l("Requirements"), validators=[Optional(), Length(max=2000)])
-    positions = IntegerField(_l("Positions"), default=1, validators=[InputRequired(), NumberRange(min=1, max=1000)])
+    positions = BoundedIntegerField(_l("Positions"), default=1,
+                                    validators=[InputRequired(), NumberRange(min=1, max=1000)])
     wage_min = DecimalField(_l("Monthly wage from (CNY)"), places=2, validators=[InputRequired(), NumberRange(min=0)])
     wage_max = DecimalField(_l("Monthly wage to (CNY)"), places=2, validators=[InputRequired(), NumberRange(min=0)])
     location = StringField(_l("Place of work"), validators=[DataRequired(), Length(max=200)])

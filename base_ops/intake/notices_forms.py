@@ -3,9 +3,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from base_ops.core.bounds import BoundedDateField
 
 KEY_CHOICES = [SelectChoice("", _l("— choose —")), SelectChoice("1", _l("Yes: key subject, collected from the prison")),
                SelectChoice("0", _l("No"))]
@@ -21,8 +23,8 @@ class NoticeForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=50)])
     prison_name = StringField(_l("Prison"), validators=[DataRequired(), Length(max=100)])
     prison_region_code = StringField(_l("Prison region code"), validators=[DataRequired(), Length(min=6, max=6)])
-    expected_release_on = DateField(_l("Expected release date"), validators=[DataRequired()])
-    received_on = DateField(_l("Notice received on"), validators=[DataRequired()])
+    expected_release_on = BoundedDateField(_l("Expected release date"), validators=[DataRequired()])
+    received_on = BoundedDateField(_l("Notice received on"), validators=[DataRequired()])
     receiving_region_code = SelectField(_l("Receiving county"), validators=[DataRequired()], choices=[])
     is_key_subject = SelectField(_l("Key subject (重点帮教对象)"), choices=KEY_CHOICES, validators=[DataRequired()])
     risk_assessment = TextAreaField(_l("Risk assessment (回归社会危险性评估意见)"),
@@ -31,12 +33,12 @@ class NoticeForm(FlaskForm):
 
 
 class FeedbackForm(FlaskForm):
-    sent_on = DateField(_l("Receipt sent on"), validators=[DataRequired()])
+    sent_on = BoundedDateField(_l("Receipt sent on"), validators=[DataRequired()])
     arrangement = TextAreaField(_l("Arrangement (who collects, when)"), validators=[DataRequired(), Length(max=2000)])
 
 
 class CollectionForm(FlaskForm):
-    collected_on = DateField(_l("Collected on"), validators=[DataRequired()])
+    collected_on = BoundedDateField(_l("Collected on"), validators=[DataRequired()])
     collected_by = StringField(_l("Collected by"), validators=[DataRequired(), Length(max=100)])
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,6 +10,7 @@ from sqlalchemy import select
 from base_ops.beds.models import BedAssignment
 from base_ops.beds.queries import board
 from base_ops.core import clock
+from base_ops.core.bounds import int_arg
 from base_ops.core.errors import DomainError
 from base_ops.core.identity import mask_id_number
 from base_ops.core.ui import form_errors_from
@@ -34,7 +35,7 @@ def _bases():
 
 @bp.get("/stays")
 def list_stays():
-    base_id = request.args.get("base_id", type=int)
+    base_id = int_arg("base_id")
     page = db.paginate(queries.open_stay_ids(_actor(), base_id=base_id), per_page=100, error_out=False)
     rows = queries.open_stays(_actor(), base_id=base_id, stay_ids=list(page.items))
     return render_template("intake/stays.html", rows=rows, page=page, bases=_bases(), base_id=base_id,
@@ -56,7 +57,7 @@ def _admit_choices(form: AdmitForm) -> None:
 
 @bp.route("/stays/new", methods=["GET", "POST"])
 def admit():
-    form = AdmitForm(admitted_on=clock.today(), resident_id=request.args.get("resident_id", type=int))
+    form = AdmitForm(admitted_on=clock.today(), resident_id=int_arg("resident_id"))
     _admit_choices(form)
     if form.validate_on_submit():
         try:

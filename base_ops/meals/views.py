@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user
 
 from base_ops.accounts.auth import fresh_login_required
+from base_ops.core.bounds import date_arg, int_arg, month_arg
 from base_ops.core.clock import today
 from base_ops.core.excel import XLSX_MIMETYPE
 from base_ops.extensions import db
@@ -19,15 +20,12 @@ bp = Blueprint("meals", __name__)
 
 
 def _day_arg() -> date:
-    try:
-        return date.fromisoformat(request.args.get("date") or today().isoformat())
-    except ValueError:
-        abort(400)
+    return date_arg("date", today())
 
 
 def _base_arg() -> Base:
     actor = current_user._get_current_object()
-    base_id = request.args.get("base_id", type=int)
+    base_id = int_arg("base_id")
     if base_id is None:
         base = db.session.scalars(org_queries.bases_in_scope(actor).order_by(Base.id).limit(1)).first()
         return base or abort(404)
@@ -35,10 +33,7 @@ def _base_arg() -> Base:
 
 
 def _month_arg() -> date:
-    try:
-        return date.fromisoformat((request.args.get("month") or today().strftime("%Y-%m")) + "-01")
-    except ValueError:
-        abort(400)
+    return month_arg("month", today())
 
 
 def _xlsx(content: bytes, filename: str) -> Response:

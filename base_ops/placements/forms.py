@@ -2,9 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, DecimalField, HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from base_ops.core.bounds import BoundedDateField, BoundedIntegerField, optional_id
 from base_ops.placements.models import ReferralStatus
 
 REFERRAL_STATUS_LABELS = {
@@ -26,17 +27,10 @@ MOVE_LABELS = {
 }
 
 
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class ReferralForm(FlaskForm):
-    posting_id = SelectField(_l("Job posting"), coerce=_int_or_none, validate_choice=False,
+    posting_id = SelectField(_l("Job posting"), coerce=optional_id, validate_choice=False,
                              validators=[InputRequired()])
-    resident_id = SelectField(_l("Resident"), coerce=_int_or_none, validate_choice=False,
+    resident_id = SelectField(_l("Resident"), coerce=optional_id, validate_choice=False,
                               validators=[InputRequired()])
 
 
@@ -45,23 +39,23 @@ class StatusForm(FlaskForm):
 
 
 class HireForm(FlaskForm):
-    started_on = DateField(_l("Starts on"), validators=[DataRequired()])
-    contract_months = IntegerField(_l("Labour contract (months)"), default=12,
-                                   validators=[InputRequired(), NumberRange(min=1, max=120)])
+    started_on = BoundedDateField(_l("Starts on"), validators=[DataRequired()])
+    contract_months = BoundedIntegerField(_l("Labour contract (months)"), default=12,
+                                          validators=[InputRequired(), NumberRange(min=1, max=120)])
     monthly_wage = DecimalField(_l("Monthly wage (CNY)"), places=2, validators=[InputRequired(), NumberRange(min=0)])
     social_insurance = BooleanField(_l("Social insurance paid"), default=True)
 
 
 class CheckForm(FlaskForm):
-    checked_on = DateField(_l("Checked on"), validators=[DataRequired()])
+    checked_on = BoundedDateField(_l("Checked on"), validators=[DataRequired()])
     employed = SelectField(_l("Still employed?"), choices=[("1", _l("Yes, still employed")),
                                                            ("0", _l("No, no longer employed"))])
 
 
 class EndForm(FlaskForm):
-    ended_on = DateField(_l("Ended on"), validators=[DataRequired()])
+    ended_on = BoundedDateField(_l("Ended on"), validators=[DataRequired()])
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
 
 
 class DischargeForm(FlaskForm):
-    discharged_on = DateField(_l("Leaves the base on"), validators=[DataRequired()])
+    discharged_on = BoundedDateField(_l("Leaves the base on"), validators=[DataRequired()])

@@ -7,7 +7,6 @@ else gets 404). Every download needs a fresh login (security.md).
 
 from __future__ import annotations
 
-from datetime import date
 from io import BytesIO
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
@@ -15,6 +14,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from base_ops.accounts.auth import fresh_login_required, is_fresh
+from base_ops.core import bounds
 from base_ops.core.errors import ValidationFailed
 from base_ops.core.excel import XLSX_MIMETYPE
 from base_ops.core.redirects import local_path, path_of_same_site_url, safe_next
@@ -47,15 +47,11 @@ def _export_request(form) -> dict:
     values: dict = {"kind": (form.get("kind") or "").strip(), "region_code": (form.get("region_code") or "").strip()
                     or None}
     for field, key in (("from", "start"), ("to", "end")):
-        raw = (form.get(field) or "").strip()
-        try:
-            values[key] = date.fromisoformat(raw)
-        except ValueError:
-            raise ValidationFailed.on(field, _("give a date as YYYY-MM-DD")) from None
+        values[key] = bounds.parse_date(field, form.get(field) or "")
     raw_base = (form.get("base_id") or "").strip()
-    if raw_base and not raw_base.isdigit():
-        raise ValidationFailed.on("base_id", _("must be a whole number"))
-    values["base_id"] = int(raw_base) if raw_base else None
+    values["base_id"] = bounds.id_or_none(raw_base) if raw_base else None
+    if raw_base and values["base_id"] is None:
+        raise ValidationFailed.on("base_id", bounds.id_problem())
     return values
 
 

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from base_ops.accounts.models import Role
+from base_ops.core import bounds
 from base_ops.core.errors import NotFound, ValidationFailed
 from base_ops.core.scope import region_code_prefix, region_level_of
 from base_ops.extensions import db
@@ -78,6 +79,10 @@ def resolve_filter(actor, *, start: date, end: date, region_code: str | None = N
     from base_ops.org.models import Base, Region
 
     dims = parse_group_by(group_by)
+    # Pages, API and exports each read the period and base their own way: the bounds hold for all of them.
+    bounds.check_date("from", start)
+    bounds.check_date("to", end)
+    bounds.check_id("base_id", base_id)
     if end <= start:
         raise ValidationFailed.on("to", _("The end of the period must be after its start."))
     if (end - start).days > MAX_PERIOD_DAYS:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Optional, Regexp
 
+from base_ops.core.bounds import BoundedDateField, BoundedIntegerField
 from base_ops.intake.models import Destination
 from base_ops.reports.exports import EXPORT_KINDS
 
@@ -15,11 +16,11 @@ class ReportFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    start = DateField(_l("From"), validators=[Optional()], name="from")
-    end = DateField(_l("To (exclusive)"), validators=[Optional()], name="to")
+    start = BoundedDateField(_l("From"), validators=[Optional()], name="from")
+    end = BoundedDateField(_l("To (exclusive)"), validators=[Optional()], name="to")
     region_code = StringField(_l("Region code"), validators=[Optional(), Regexp(r"^\d{6}$",
                                                                                message=_l("Six digits."))])
-    base_id = IntegerField(_l("Base"), validators=[Optional()])
+    base_id = BoundedIntegerField(_l("Base"), validators=[Optional()])
 
 
 class PeopleFilterForm(ReportFilterForm):

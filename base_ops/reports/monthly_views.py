@@ -8,10 +8,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, TextAreaField
+from wtforms import TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from base_ops.core.bounds import BoundedIntegerField, int_arg
 from base_ops.core.errors import DomainError, ValidationFailed
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.org.models import RegionLevel
@@ -39,7 +40,7 @@ STATUS_LABELS = {
 class SubmitForm(FlaskForm):
     """Submit a month, or correct it: `version` is the version the page offers to create."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=1)])
+    version = BoundedIntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=1)])
     reason = TextAreaField(_l("Reason for the correction"), validators=[Optional(), Length(max=monthly.REASON_MAX)])
 
 
@@ -99,7 +100,7 @@ def _render_month(region_code: str, month: str, form: SubmitForm, status: int = 
     actor = _actor()
     standing = monthly.county_month(actor, region_code, month)
     versions = monthly.versions(actor, region_code, month)
-    wanted = request.args.get("version", type=int)
+    wanted = int_arg("version")
     shown = monthly.get_version(actor, region_code, month, wanted) if wanted else standing.latest
     lines = monthly.compare(monthly.live_figures(actor, region_code, month), shown.figures if shown else None)
     form.version.data = (standing.latest.version if standing.latest else 0) + 1

@@ -7,9 +7,9 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 
 from base_ops.accounts.auth import fresh_login_required
-from base_ops.core.errors import DomainError, NotFound
+from base_ops.core.bounds import page_number
+from base_ops.core.errors import DomainError, NotFound, ValidationFailed
 from base_ops.core.excel import XLSX_MIMETYPE
-from base_ops.extensions import db
 from base_ops.intake.stays_forms import DESTINATION_LABELS
 from base_ops.reports import dashboard, exports, people, spreadsheets
 from base_ops.reports import figures as F
@@ -24,14 +24,14 @@ def _actor():
     return current_user._get_current_object()
 
 
-def _resolve(form: ReportFilterForm, group_by=("base",)):
+def _resolve(form: ReportFilterForm):
     """The form's filter within the actor's scope; form errors and domain errors go on the form."""
     if not form.validate():
         return None
     start, end = default_period(form.start.data, form.end.data)
     try:
         return resolve_filter(_actor(), start=start, end=end, region_code=form.region_code.data or None,
-                              base_id=form.base_id.data, group_by=group_by)
+                              base_id=form.base_id.data)
     except NotFound:
         abort(404)
     except DomainError as error:
@@ -61,7 +61,7 @@ def people_list():
     if f is None:
         return render_template("reports/people.html", form=form, listing=None), 422
     listing = people.listing(f, form.kind.data, form.destination.data or None,
-                             page=request.args.get("page", 1, type=int))
+                             page=page_number())
     return render_template("reports/people.html", form=form, listing=listing, f=f,
                            trail=people.trail(_actor(), f), scope_name=scope_name(f),
                            kinds=exports.EXPORT_KINDS, destination_label=DESTINATION_LABELS.get(listing.destination),
@@ -73,12 +73,18 @@ def people_list():
 def report_xlsx(name: str):
     if name not in spreadsheets.NAMES:
         abort(404)
+    # No page to show the filter's errors on: the error page names them (ValidationFailed, 422).
     form = ReportFilterForm(request.args)
-    group_by = request.args.get("group_by") or "base"
-    f = _resolve(form, group_by=group_by)
-    if f is None:
-        db.session.rollback()
-        abort(422)
+    if not form.validate():
+        problems = {field.name: list(field.errors) for field in form if field.errors}
+        raise ValidationFailed("; ".join(f"{name}: {problem}" for name, errors in problems.items()
+                                         for problem in errors), fields=problems)
+    start, end = default_period(form.start.data, form.end.data)
+    try:
+        f = resolve_filter(_actor(), start=start, end=end, region_code=form.region_code.data or None,
+                           base_id=form.base_id.data, group_by=request.args.get("group_by") or "base")
+    except NotFound:
+        abort(404)
     content = spreadsheets.download(_actor(), name, f)
     return Response(content, mimetype=XLSX_MIMETYPE,
                     headers={"Content-Disposition": f"attachment; filename={name}-{f.start}-{f.end}.xlsx"})

@@ -2,9 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from base_ops.core.bounds import BoundedDateField, BoundedIntegerField, optional_id
 from base_ops.intake.models import Destination
 from base_ops.residents.models import CaseNoteKind, Diet, SubjectType
 
@@ -51,10 +52,6 @@ FLAG_LABELS = {
 }
 
 
-def _optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
-
-
 class ResidentForm(FlaskForm):
     """New and edit. On edit, an empty ID number, health note or bank account keeps the
     recorded value, so the form never has to show them in full."""
@@ -67,12 +64,12 @@ class ResidentForm(FlaskForm):
                                     validators=[DataRequired(), Length(max=6)])
     hukou_address = StringField(_l("Household registration address"), validators=[Optional(), Length(max=200)])
     subject_type = SelectField(_l("Subject type"), choices=list(SUBJECT_TYPE_LABELS.items()))
-    released_on = DateField(_l("Released on"), validators=[DataRequired()])
+    released_on = BoundedDateField(_l("Released on"), validators=[DataRequired()])
     prison_name = StringField(_l("Prison"), validators=[Optional(), Length(max=100)])
     prison_region_code = StringField(_l("Prison region code"), validators=[Optional(), Length(max=6)])
     offence = StringField(_l("Offence"), validators=[Optional(), Length(max=200)])
-    sentence_months = IntegerField(_l("Sentence (months)"), validators=[Optional()])
-    registered_on = DateField(_l("Registered at the justice office on"), validators=[Optional()])
+    sentence_months = BoundedIntegerField(_l("Sentence (months)"), validators=[Optional()])
+    registered_on = BoundedDateField(_l("Registered at the justice office on"), validators=[Optional()])
     is_homeless = BooleanField(FLAG_LABELS["is_homeless"])
     has_no_relatives = BooleanField(FLAG_LABELS["has_no_relatives"])
     is_unemployed = BooleanField(FLAG_LABELS["is_unemployed"])
@@ -81,11 +78,11 @@ class ResidentForm(FlaskForm):
     false_identity = BooleanField(FLAG_LABELS["false_identity"])
     special_hardship = BooleanField(FLAG_LABELS["special_hardship"])
     diet = SelectField(_l("Diet"), choices=list(DIET_LABELS.items()))
-    dibao_since = DateField(_l("Dibao paid since"), validators=[Optional()])
-    reoffended_on = DateField(_l("Reoffended on"), validators=[Optional()])
+    dibao_since = BoundedDateField(_l("Dibao paid since"), validators=[Optional()])
+    reoffended_on = BoundedDateField(_l("Reoffended on"), validators=[Optional()])
     health_notes = TextAreaField(_l("Health notes"), validators=[Optional(), Length(max=2000)])
     bank_account = StringField(_l("Bank account"), validators=[Optional(), Length(max=40)])
-    base_id = SelectField(_l("Registering base"), coerce=_optional_int, validate_choice=False)
+    base_id = SelectField(_l("Registering base"), coerce=optional_id, validate_choice=False)
 
     FLAGS = tuple(FLAG_LABELS)
     KEEP_IF_EMPTY = ("id_number", "health_notes", "bank_account")
@@ -112,7 +109,7 @@ class ResidentForm(FlaskForm):
 
 class CaseNoteForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=list(CASE_NOTE_KIND_LABELS.items()))
-    noted_on = DateField(_l("Date"), validators=[DataRequired()])
+    noted_on = BoundedDateField(_l("Date"), validators=[DataRequired()])
     text = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=2000)])
 
 

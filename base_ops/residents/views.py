@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from base_ops.accounts.auth import fresh_login_required
+from base_ops.core.bounds import page_number
 from base_ops.core.clock import today
 from base_ops.core.errors import DomainError
 from base_ops.core.identity import mask_id_number
-from base_ops.core.ui import FetchedPage, flash_error, form_errors_from, page_number_asked
+from base_ops.core.ui import FetchedPage, flash_error, form_errors_from
 from base_ops.extensions import db
 from base_ops.org.models import Base
 from base_ops.org.queries import region_path
@@ -40,14 +41,14 @@ def _actor():
 @bp.get("/residents")
 def list_residents():
     form = SearchForm(request.args)
-    page_number = page_number_asked()
+    number = page_number()
     try:
-        ids, total = queries.resident_list_page(_actor(), form.q.data, page_number, RESIDENTS_PER_PAGE)
+        ids, total = queries.resident_list_page(_actor(), form.q.data, number, RESIDENTS_PER_PAGE)
     except DomainError as error:
         flash_error(error)
         form.q.data = None  # never echo back what may be a whole ID number
         ids, total = [], 0
-    page = FetchedPage(page=page_number, per_page=RESIDENTS_PER_PAGE, items=ids, total=total)
+    page = FetchedPage(page=number, per_page=RESIDENTS_PER_PAGE, items=ids, total=total)
     rows = queries.resident_list_rows(ids)
     return render_template("residents/list.html", page=page, rows=rows, form=form, today=today())
 

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, false, or_, select, update
 
 from base_ops.accounts.models import Role
-from base_ops.core import audit
+from base_ops.core import audit, bounds
 from base_ops.core.clock import today
 from base_ops.core.db import utcnow
 from base_ops.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -89,6 +89,7 @@ def parse_period(value: str | None) -> str:
     value = (value or "").strip()
     if not PERIOD.match(value):
         raise ValidationFailed.on("period", _("must be a month written YYYY-MM"))
+    bounds.parse_month("period", value)  # within the app's dates: the month's end is computed from it
     return value
 
 

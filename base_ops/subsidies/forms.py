@@ -6,6 +6,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, Regexp
 
+from base_ops.core.bounds import optional_id
 from base_ops.subsidies.evidence import KINDS as EVIDENCE_KINDS
 from base_ops.subsidies.models import ClaimKind, ClaimStatus
 
@@ -27,20 +28,13 @@ STATUS_LABELS = {
 MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Write the month as YYYY-MM."))
 
 
-def _int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 class ClaimForm(FlaskForm):
     """What the claim is for; the amount is computed by the system, never typed."""
 
     kind = SelectField(_l("Kind"), validators=[DataRequired()])
-    placement_id = SelectField(_l("Placement"), coerce=_int_or_none, validate_choice=False, validators=[Optional()])
-    resident_id = SelectField(_l("Resident"), coerce=_int_or_none, validate_choice=False, validators=[Optional()])
-    release_notice_id = SelectField(_l("Release notice"), coerce=_int_or_none, validate_choice=False,
+    placement_id = SelectField(_l("Placement"), coerce=optional_id, validate_choice=False, validators=[Optional()])
+    resident_id = SelectField(_l("Resident"), coerce=optional_id, validate_choice=False, validators=[Optional()])
+    release_notice_id = SelectField(_l("Release notice"), coerce=optional_id, validate_choice=False,
                                     validators=[Optional()])
     month = StringField(_l("Month (YYYY-MM)"), validators=[Optional(), MONTH])
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from base_ops.accounts.models import Role
-from base_ops.core import audit
+from base_ops.core import audit, bounds
 from base_ops.core.clock import today
 from base_ops.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from base_ops.core.transactions import end_read_snapshot, is_busy
@@ -88,6 +88,7 @@ def _month(kind: ClaimKind, month: str | None) -> str:
         rules.parse_month(month)
     except (ValueError, TypeError):
         raise ValidationFailed.on("month", _("must be a month YYYY-MM")) from None
+    bounds.parse_month("month", month)  # within the app's dates: the rules count months on from it
     return month
 
 

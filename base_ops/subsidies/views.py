@@ -11,6 +11,7 @@ from sqlalchemy import select
 from base_ops.accounts.auth import fresh_login_required
 from base_ops.accounts.forms import EmptyForm
 from base_ops.accounts.models import Role, User
+from base_ops.core.bounds import id_or_none
 from base_ops.core.clock import today
 from base_ops.core.errors import DomainError
 from base_ops.core.excel import XLSX_MIMETYPE
@@ -88,7 +89,8 @@ def queue():
 
 @bp.post("/claims/queue/approve")
 def bulk_approve():
-    ids = [int(v) for v in request.form.getlist("claim_ids") if v.isdigit()]
+    # Ticked boxes carry claim ids: anything that cannot be an id is no claim.
+    ids = [i for i in (id_or_none(v) for v in request.form.getlist("claim_ids")) if i is not None]
     if not EmptyForm().validate_on_submit() or not ids:
         flash(_("Tick the claims to approve."), "warning")
         return redirect(url_for("subsidies.queue", status="reviewed"))

@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (
-    BooleanField,
-    DateField,
-    DecimalField,
-    IntegerField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-)
+from wtforms import BooleanField, DecimalField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from base_ops.core.bounds import BoundedDateField, BoundedIntegerField, id_or_none, optional_id
 from base_ops.training.models import AttendanceStatus
 from base_ops.training.services import SKILLS
 
@@ -30,18 +23,14 @@ WEEKDAY_CHOICES = [(1, _l("Mon")), (2, _l("Tue")), (3, _l("Wed")), (4, _l("Thu")
                    (6, _l("Sat")), (7, _l("Sun"))]
 
 
-def optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
-
-
 class CourseForm(FlaskForm):
-    base_id = SelectField(_l("Base"), coerce=optional_int, validators=[DataRequired()], validate_choice=False)
+    base_id = SelectField(_l("Base"), coerce=optional_id, validators=[DataRequired()], validate_choice=False)
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=100)])
     skill = SelectField(_l("Skill"), choices=SKILL_CHOICES)
     trainer = SelectField(_l("Trainer"), validate_choice=False)
-    starts_on = DateField(_l("First day"), validators=[DataRequired()])
-    ends_on = DateField(_l("Last day"), validators=[DataRequired()])
-    capacity = IntegerField(_l("Places"), validators=[InputRequired()])
+    starts_on = BoundedDateField(_l("First day"), validators=[DataRequired()])
+    ends_on = BoundedDateField(_l("Last day"), validators=[DataRequired()])
+    capacity = BoundedIntegerField(_l("Places"), validators=[InputRequired()])
     hours = DecimalField(_l("Hours in all"), places=1, validators=[InputRequired()])
     threshold_percent = DecimalField(_l("Attendance needed to complete, in percent"), places=1, default=80,
                                      validators=[InputRequired(), NumberRange(min=1, max=100)])
@@ -49,7 +38,7 @@ class CourseForm(FlaskForm):
 
 
 class SessionForm(FlaskForm):
-    held_on = DateField(_l("Day"), validators=[DataRequired()])
+    held_on = BoundedDateField(_l("Day"), validators=[DataRequired()])
     hours = DecimalField(_l("Hours"), places=1, validators=[InputRequired()])
     topic = StringField(_l("Topic"), validators=[Optional(), Length(max=100)])
 
@@ -58,20 +47,20 @@ class GenerateSessionsForm(FlaskForm):
     weekdays = SelectMultipleField(_l("Weekdays"), choices=WEEKDAY_CHOICES, coerce=int,
                                    widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
                                    validators=[DataRequired()])
-    from_on = DateField(_l("From"), validators=[DataRequired()])
-    to_on = DateField(_l("To"), validators=[DataRequired()])
+    from_on = BoundedDateField(_l("From"), validators=[DataRequired()])
+    to_on = BoundedDateField(_l("To"), validators=[DataRequired()])
     hours = DecimalField(_l("Hours per session"), places=1, validators=[InputRequired()])
     skip_holidays = BooleanField(_l("Skip public holidays"), default=True)
 
 
 class EnrolForm(FlaskForm):
-    resident_id = SelectField(_l("Resident"), coerce=optional_int, validators=[DataRequired()],
+    resident_id = SelectField(_l("Resident"), coerce=optional_id, validators=[DataRequired()],
                               validate_choice=False)
 
 
 class CertificateForm(FlaskForm):
     certificate_number = StringField(_l("Certificate number"), validators=[DataRequired(), Length(max=50)])
-    certificate_on = DateField(_l("Issued on"), validators=[Optional()])
+    certificate_on = BoundedDateField(_l("Issued on"), validators=[Optional()])
 
 
 class AttendanceForm(FlaskForm):
@@ -94,8 +83,7 @@ def extra_records(formdata, resident_ids: list[int]) -> list[dict]:
     records = []
     for key, status in formdata.items():
         if key.startswith("status-") and key not in known:
-            try:
-                records.append({"resident_id": int(key.removeprefix("status-")), "status": status})
-            except ValueError:
-                continue
+            resident_id = id_or_none(key.removeprefix("status-"))
+            if resident_id is not None:  # else it names no one at all
+                records.append({"resident_id": resident_id, "status": status})
     return records

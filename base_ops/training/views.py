@@ -3,8 +3,6 @@ the trainer's attendance screen, the attendance sheet and the base's summary."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,6 +10,7 @@ from flask_login import current_user
 from base_ops.accounts.auth import fresh_login_required
 from base_ops.accounts.forms import EmptyForm
 from base_ops.core import clock
+from base_ops.core.bounds import date_arg, int_arg
 from base_ops.core.errors import DomainError
 from base_ops.core.excel import XLSX_MIMETYPE
 from base_ops.core.permissions import may_access
@@ -204,7 +203,7 @@ def record_certificate(enrolment_id: int):
 def pick_session(course_id: int):
     """The attendance screen of the session asked for, else today's (or the latest held)."""
     course = queries.get_course(_actor(), course_id)
-    session_id = request.args.get("session_id", type=int)
+    session_id = int_arg("session_id")
     session = queries.get_session(_actor(), session_id) if session_id else queries.session_of_day(course)
     if session is None or session.course_id != course.id:
         flash(_("No session of this course has been held yet."), "info")
@@ -249,21 +248,14 @@ def attendance_sheet_xlsx(course_id: int):
                     headers={"Content-Disposition": f"attachment; filename=attendance-{course.id}.xlsx"})
 
 
-def _date_arg(name: str, default: date) -> date:
-    try:
-        return date.fromisoformat(request.args.get(name) or default.isoformat())
-    except ValueError:
-        abort(400)
-
-
 @bp.get("/training/summary")
 def base_summary():
     """A base's training for a period: enrolments, completions, completion rate, mean attendance."""
     bases = db.session.scalars(bases_in_scope(_actor()).order_by(Base.name)).all()
-    base_id = request.args.get("base_id", type=int)
+    base_id = int_arg("base_id")
     base = get_base(_actor(), base_id) if base_id else (bases[0] if bases else abort(404))
-    first = _date_arg("from", clock.today().replace(month=1, day=1))
-    last = _date_arg("to", clock.today())
+    first = date_arg("from", clock.today().replace(month=1, day=1))
+    last = date_arg("to", clock.today())
     if last < first:
         flash(_("The end of the period is before its start."), "danger")
         last = first

@@ -257,10 +257,10 @@ def test_a_racing_duplicate_is_caught_by_the_unique_index(world, db, monkeypatch
     real = services._refuse_duplicate
     calls = []
 
-    def late_check(number, resident_id=None):
+    def late_check(actor, number, resident_id=None):
         calls.append(number)
         if len(calls) > 1:  # only after the database refused the row
-            real(number, resident_id)
+            real(actor, number, resident_id)
 
     monkeypatch.setattr(services, "_refuse_duplicate", late_check)
     with pytest.raises(Conflict) as caught:
