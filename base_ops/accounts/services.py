@@ -260,6 +260,8 @@ def begin_totp_at_sign_in(user: User) -> str:
 def begin_totp_change(user: User, password: str, current_code: str | None, now: datetime | None = None) -> str:
     """From the account page, setting up or replacing the second factor needs the password and, when
     one is on, a code of the current one: a session left open, or a stolen cookie, is not enough."""
+    if is_locked_here(user, now):
+        raise AccountLocked(_locked_message())
     if not verify_password(user.password_hash, password or ""):
         register_failure(user.username, user, now or utcnow(), reason="bad_password")
         db.session.commit()
@@ -307,9 +309,16 @@ def _check_policy(password: str, username: str, field: str = "new_password") -> 
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Own password change; ends the user's other sessions."""
+    """Own password change; ends the user's other sessions and tokens.
+
+    A wrong current password counts as a failed sign-in (a stolen session must not become a way to
+    guess the password at leisure), and a paused name is refused here too."""
+    now = utcnow()
+    if is_locked_here(user, now):
+        raise AccountLocked(_locked_message())
     if not verify_password(user.password_hash, current_password):
         audit.record(user, "password_change_failed", user, result="failure")
+        register_failure(user.username, user, now, reason="bad_password")
         db.session.commit()
         raise ValidationFailed.on("current_password", _("is not correct"))
     if verify_password(user.password_hash, new_password):

@@ -148,6 +148,7 @@ def logout():
 # ---------------------------------------------------------------- own account
 
 @bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])  # a password is typed here too
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -167,6 +168,7 @@ def change_password():
 
 
 @bp.route("/account/reauth", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])  # a password is typed here too
 def reauthenticate():
     form = ReauthForm()
     if form.validate_on_submit():
@@ -181,6 +183,7 @@ def reauthenticate():
 
 
 @bp.route("/account/totp", methods=["GET", "POST"])
+@limiter.limit(login_rate_limit, methods=["POST"])  # a password is typed here too
 def account_totp():
     """Set up or replace the second factor in two steps: the password (and the current code, when one
     is on) first, then the code of the new key. The new key is kept on the user, never in the cookie."""

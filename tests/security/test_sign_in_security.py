@@ -410,3 +410,27 @@ def test_user_model_has_no_account_wide_lock():
     """The lock lives per name and address (SignInThrottle); an account-wide one would come back as a
     way for outsiders to lock people out."""
     assert not hasattr(User, "locked_until")
+
+
+# ---------------------------------------------------------------- beyond the list: a stolen session
+
+@pytest.mark.parametrize(("url", "field"), [
+    ("/account/password", "current_password"), ("/account/reauth", "password"), ("/account/totp", "password")])
+def test_a_live_session_is_no_way_to_guess_the_password(world, login_as, db, url, field):
+    """Found attacking from outside: the password change and re-authentication forms checked the current
+    password without counting failures, so a stolen cookie could guess it at leisure."""
+    client = login_as(world.manager_a)
+    with client.session_transaction() as session:
+        session["auth_at"] -= 3600  # a stale sign-in: re-authentication would refresh it
+    extra = {"new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD} if field == "current_password" else {}
+    for _ in range(5):
+        client.post(url, data={field: "wrong-guess-123", **extra})
+    right = client.post(url, data={field: PASSWORD, **extra})
+    db.session.refresh(world.manager_a)
+    assert services.verify_password(world.manager_a.password_hash, PASSWORD), "the password was changed"
+    assert world.manager_a.totp_pending_secret is None
+    assert right.status_code in (200, 302)
+    if url == "/account/reauth":
+        with client.session_transaction() as session:
+            assert utcnow().timestamp() - session["auth_at"] > 3000  # not refreshed by the right password
+    assert world.manager_a.id in services.locked_user_ids()
