@@ -1,4 +1,4 @@
-"""Formula injection in every spreadsheet export (security.md "Input and output": Spreadsheet exports).
+"""Formula injection in every spreadsheet export (docs/security.md "Input and output": Spreadsheet exports).
 
 Every free-text column of the schema (the same introspection as the XSS sweep) is set in every
 row to one of `=HYPERLINK("http://x","y")`, `+1+1`, `-1+1`, `@SUM(1)`, `\\t=1`, `\\r=1`. Then every
@@ -31,25 +31,25 @@ FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-1+1", "@SUM(1)", "\t=1", "\r
 XLSX_QUERIES = ["from=2026-01-01&to=2027-01-01&group_by=base", "from=2026-01-01&to=2027-01-01&group_by=region",
                 "from=2026-01-01&to=2027-01-01&group_by=month", "date=2026-11-20&month=2026-11"]
 ROLES_WITH_SPREADSHEETS = ["county_officer", "base_manager", "trainer"]
-# Columns of the sign-in machinery that no spreadsheet can hold (the XSS sweep still covers them); left out
-# so that each payload keeps landing in columns the exports do show.
-SIGN_IN_BOOKKEEPING = {"sign_in_throttles.name_digest", "sign_in_throttles.address", "api_tokens.issued_via",
-                       "users.totp_pending_secret"}
-
-
 def seed_formulas(db) -> set[str]:
-    """Every free-text column of every row gets a formula payload: row k of column n the (n + k)-th one that
-    fits, so each payload lands in many columns; unique columns get the row number after it."""
+    """Every free-text column of every row gets a formula payload: row k of a table's n-th text column the
+    (n + k)-th one that fits, so each payload lands in many columns (a table's first rows of its first text
+    columns — names, titles — carry every payload, whatever other tables hold); unique columns get the row
+    number after it."""
     seeded = set()
-    columns = [c for c in crawl.text_columns() if f"{c.table.name}.{c.name}" not in SIGN_IN_BOOKKEEPING]
-    for n, column in enumerate(columns):
+    position_in_table: dict[str, int] = {}
+    for column in crawl.text_columns():
+        n = position_in_table[column.table.name] = position_in_table.get(column.table.name, -1) + 1
         length = column.type.length or 10_000
         fitting = [p for p in FORMULAS if len(p) + 3 <= length]
         if column.name == "filename":  # file names are cleaned of control characters when stored (see below)
             fitting = [p for p in fitting if p.isprintable()]
         table = column.table
         unique = crawl.is_unique(column)
-        keys = [tuple(row) for row in db.session.execute(sa.select(*table.primary_key.columns)).all()]
+        # In key order: without ORDER BY, PostgreSQL returns rows in heap order, which the updates of earlier
+        # columns reshuffle, so which payload lands in an exported row would change from run to run.
+        keys = [tuple(row) for row in db.session.execute(
+            sa.select(*table.primary_key.columns).order_by(*table.primary_key.columns)).all()]
         for k, key in enumerate(keys):
             value = fitting[(n + k) % len(fitting)] + (str(k + 1) if unique else "")
             where = [pk == part for pk, part in zip(table.primary_key.columns, key, strict=True)]

@@ -1,4 +1,5 @@
-"""Claim evidence: size and type limits, storage outside static/, downloads only in scope (security.md "Uploads")."""
+"""Claim evidence: size and type limits, storage outside static/, downloads only in scope
+(docs/security.md "Uploads")."""
 
 from __future__ import annotations
 
@@ -130,7 +131,8 @@ def test_download_only_for_those_who_see_the_claim_and_audited(db, sw, post_clai
             evidence.open_evidence(user, item.id)
     with pytest.raises(NotFound):
         evidence.open_evidence(sw.officer_x, item.id + 999)
-    views = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "claim_evidence_viewed")).all()
+    views = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "claim_evidence_viewed")
+                               .order_by(AuditEvent.seq)).all()
     assert [v.actor_username for v in views] == ["enterprise_e", "manager_a", "officer_x"]
 
 
