@@ -90,7 +90,7 @@ def _trust_proxies(app: Flask) -> None:
 
 def _engine_settings(app: Flask) -> None:
     """Statement parameters never reach logs or error texts: they carry names, ID numbers and bank
-    accounts (GB/T 35273-2020; security.md "never a full ID number"), so `hide_parameters`.
+    accounts (GB/T 35273-2020; docs/security.md "Audit": never a full ID number), so `hide_parameters`.
 
     PostgreSQL: no JIT compilation. Report statements are costly enough to trigger it, and compiling
     them takes longer (150–250 ms, measured in tests/perf) than running them; the app's queries are

@@ -49,7 +49,7 @@ class Config:
     # Who runs export jobs: "auto" = RQ when REDIS_URL is set, else a worker thread; tests use "inline".
     EXPORT_RUNNER = os.environ.get("EXPORT_RUNNER") or "auto"
 
-    # Sessions (security.md: HttpOnly, SameSite=Lax, Secure in production;
+    # Sessions (docs/security.md: HttpOnly, SameSite=Lax, Secure in production;
     # idle 30 minutes, absolute 12 hours).
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -60,7 +60,7 @@ class Config:
     FRESH_LOGIN_WINDOW = timedelta(minutes=_env_int("FRESH_LOGIN_MINUTES", 10))
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
 
-    # Password policy (security.md; MLPS asks for complexity and maximum age,
+    # Password policy (docs/security.md; MLPS asks for complexity and maximum age,
     # ASVS discourages them: complexity off, maximum age 180 days by default).
     PASSWORD_MIN_LENGTH = _env_int("PASSWORD_MIN_LENGTH", 10)
     PASSWORD_REQUIRE_COMPLEXITY = _env_bool("PASSWORD_REQUIRE_COMPLEXITY", False)
@@ -104,7 +104,7 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     API_PAGE_DEFAULT = 50
     API_PAGE_MAX = 500
-    # County → city by the 3rd of the following month (domain.md "Rates and reports").
+    # County → city by the 3rd of the following month (docs/domain.md "Rates and reports").
     MONTHLY_REPORT_DUE_DAY = _env_int("MONTHLY_REPORT_DUE_DAY", 3)
 
     HSTS = False
@@ -152,7 +152,7 @@ class ProductionConfig(Config):
 
     @classmethod
     def check(cls, app) -> None:
-        """Refuse to start with unsafe settings (security.md, production guard)."""
+        """Refuse to start with unsafe settings (docs/security.md, production guard)."""
         problems = []
         # `flask run` reads FLASK_DEBUG (set by it or by `flask --debug run`) only after the app is made,
         # and then serves Werkzeug's interactive console: the environment decides, not app.debug alone.

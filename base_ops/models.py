@@ -2,7 +2,10 @@
 
 from base_ops.accounts import models as accounts_models  # noqa: F401
 from base_ops.beds import models as beds_models  # noqa: F401
-from base_ops.core import audit  # noqa: F401
+from base_ops.core import (
+    audit,  # noqa: F401
+    workdays,  # noqa: F401
+)
 from base_ops.enterprises import models as enterprises_models  # noqa: F401
 from base_ops.intake import models as intake_models  # noqa: F401
 from base_ops.org import models as org_models  # noqa: F401

@@ -56,7 +56,7 @@ def init_login_manager(login_manager: LoginManager) -> None:
 
 def login_rate_limit() -> str:
     """Flask-Limiter's limit for every way to sign in: the forms and POST /api/v1/auth/tokens
-    (security.md "Rate limit on login"; LOGIN_RATE_LIMIT, per client address)."""
+    (docs/security.md "Rate limit on login"; LOGIN_RATE_LIMIT, per client address)."""
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
@@ -83,7 +83,7 @@ def is_fresh() -> bool:
 
 
 def fresh_login_required(view):
-    """Sensitive views need a password typed within the last few minutes (security.md)."""
+    """Sensitive views need a password typed within the last few minutes (docs/security.md)."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):

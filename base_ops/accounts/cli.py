@@ -1,4 +1,4 @@
-"""`flask users create` and `flask users token` (api.md command line, binding)."""
+"""`flask users create` and `flask users token` (docs/api.md command line, binding)."""
 
 import sys
 

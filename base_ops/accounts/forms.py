@@ -5,17 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from base_ops.accounts.models import Role
 from base_ops.core.bounds import optional_id
-
-ROLE_LABELS = {
-    Role.ADMIN: _l("System administrator"),
-    Role.AUDITOR: _l("Auditor"),
-    Role.COUNTY_OFFICER: _l("County officer"),
-    Role.BASE_MANAGER: _l("Base manager"),
-    Role.TRAINER: _l("Trainer"),
-    Role.ENTERPRISE: _l("Partner enterprise"),
-}
+from base_ops.core.roles import ROLE_LABELS
 
 # How a token was issued (ApiToken.issued_via), as the account pages name it.
 TOKEN_SOURCES = {"api": _l("Sign-in through the API"), "cli": _l("Command line (operator)")}
@@ -61,7 +52,3 @@ class UserForm(FlaskForm):
 
 class AdminPasswordForm(FlaskForm):
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=256)])
-
-
-class EmptyForm(FlaskForm):
-    """A form with only the CSRF token, for POST buttons."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -11,17 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from base_ops.core.db import TimestampMixin, utcnow
 from base_ops.core.enums import enum_column
+from base_ops.core.roles import Role  # the kernel's; imported from here too, where User carries it
 from base_ops.extensions import db
-
-
-class Role(enum.StrEnum):
-    ADMIN = "admin"
-    AUDITOR = "auditor"
-    COUNTY_OFFICER = "county_officer"
-    BASE_MANAGER = "base_manager"
-    TRAINER = "trainer"
-    ENTERPRISE = "enterprise"
-
 
 user_bases = Table(
     "user_bases",
@@ -106,7 +96,7 @@ class ApiToken(TimestampMixin, db.Model):
 
 
 class SignInThrottle(db.Model):
-    """Failed sign-ins counted per typed user name *and* client address (security.md "Lockout").
+    """Failed sign-ins counted per typed user name *and* client address (docs/security.md "Lockout").
 
     Counting per account alone let anyone lock a known user out by typing wrong passwords from
     anywhere; counting per name and address locks out only the address that failed. Unknown names

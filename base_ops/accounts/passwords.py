@@ -1,4 +1,4 @@
-"""Password hashing and policy (security.md: length ≥ 10, common passwords refused;
+"""Password hashing and policy (docs/security.md: length ≥ 10, common passwords refused;
 complexity and maximum age configurable)."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Account use cases: authenticate, second factor, passwords, user management, tokens.
 
 Each takes plain values and the actor and commits once; every outcome that
-security.md lists (login success and failure, lockout, password change, user
+docs/security.md lists (login success and failure, lockout, password change, user
 and role changes) is audited in the same transaction.
 """
 
@@ -89,7 +89,7 @@ def _throttle(username: str, address: str) -> SignInThrottle | None:
 def authenticate(username: str, password: str, now: datetime | None = None) -> User:
     """Check a password; failures are counted per typed name and client address in the database.
 
-    security.md, README "Sign-in, sessions and tokens": 5 failures in 15 minutes for one name from one
+    docs/security.md, README "Sign-in, sessions and tokens": 5 failures in 15 minutes for one name from one
     address lock that name *at that address* for 15 minutes (403 account_locked, even with the right
     password); other addresses, and so the account's owner, are not locked out. Unknown names are
     counted and answered exactly like known ones, and a password hash is checked either way, so neither

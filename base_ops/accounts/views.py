@@ -15,11 +15,9 @@ from sqlalchemy import select
 from base_ops.accounts import services
 from base_ops.accounts.auth import fresh_login_required, login_rate_limit, start_session
 from base_ops.accounts.forms import (
-    ROLE_LABELS,
     TOKEN_SOURCES,
     AdminPasswordForm,
     ChangePasswordForm,
-    EmptyForm,
     LoginForm,
     OtpForm,
     ReauthForm,
@@ -27,9 +25,12 @@ from base_ops.accounts.forms import (
     UserForm,
 )
 from base_ops.accounts.models import User
+from base_ops.core.actor import current_actor
 from base_ops.core.db import utcnow
 from base_ops.core.errors import DomainError
+from base_ops.core.forms import EmptyForm
 from base_ops.core.redirects import safe_next
+from base_ops.core.roles import ROLE_LABELS
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.extensions import db, limiter
 
@@ -138,7 +139,7 @@ def _qr_svg(data: str) -> Markup:
 
 @bp.post("/logout")
 def logout():
-    services.logout(current_user._get_current_object())
+    services.logout(current_actor())
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")
@@ -156,12 +157,12 @@ def change_password():
             form.confirm.errors.append(_("The two new passwords differ."))
         else:
             try:
-                services.change_password(current_user._get_current_object(), form.current_password.data,
+                services.change_password(current_actor(), form.current_password.data,
                                          form.new_password.data)
             except DomainError as error:
                 form_errors_from(form, error)
             else:
-                start_session(current_user._get_current_object())  # this session lives on, others end
+                start_session(current_actor())  # this session lives on, others end
                 flash(_("Your password has been changed. Other sessions were signed out."), "success")
                 return redirect(url_for("home.index"))
     return render_template("accounts/change_password.html", form=form)
@@ -187,7 +188,7 @@ def reauthenticate():
 def account_totp():
     """Set up or replace the second factor in two steps: the password (and the current code, when one
     is on) first, then the code of the new key. The new key is kept on the user, never in the cookie."""
-    user = current_user._get_current_object()
+    user = current_actor()
     if "code" in request.form:
         form = OtpForm()
         if form.validate_on_submit():
@@ -225,7 +226,7 @@ def _new_key_page(user: User, form: OtpForm):
 @bp.get("/account/tokens")
 def account_tokens():
     """The user's API tokens that still work, each revocable."""
-    user = current_user._get_current_object()
+    user = current_actor()
     return render_template("accounts/tokens.html", tokens=services.active_tokens(user), form=EmptyForm(),
                            token_sources=TOKEN_SOURCES)
 
@@ -233,7 +234,7 @@ def account_tokens():
 @bp.post("/account/tokens/<int:token_id>/revoke")
 def revoke_own_token(token_id: int):
     if EmptyForm().validate_on_submit():
-        user = current_user._get_current_object()
+        user = current_actor()
         services.revoke_token(user, user, token_id)
         flash(_("The token was revoked."), "success")
     return redirect(url_for("accounts.account_tokens"))
@@ -266,7 +267,7 @@ def new_user():
     if form.validate_on_submit():
         try:
             user = services.create_user(
-                current_user._get_current_object(), username=form.username.data, role=form.role.data,
+                current_actor(), username=form.username.data, role=form.role.data,
                 password=form.password.data or "", display_name=form.display_name.data,
                 region_code=form.region_code.data or None, base_ids=form.base_ids.data or [],
                 enterprise_id=form.enterprise_id.data,
@@ -292,7 +293,7 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         try:
             services.update_user(
-                current_user._get_current_object(), user, display_name=form.display_name.data,
+                current_actor(), user, display_name=form.display_name.data,
                 role=form.role.data, region_code=form.region_code.data or None,
                 base_ids=form.base_ids.data or [], enterprise_id=form.enterprise_id.data,
                 is_enabled=form.is_enabled.data,
@@ -315,7 +316,7 @@ def reset_user_password(user_id: int):
     form = AdminPasswordForm()
     if form.validate_on_submit():
         try:
-            services.set_password_by_admin(current_user._get_current_object(), user, form.new_password.data)
+            services.set_password_by_admin(current_actor(), user, form.new_password.data)
         except DomainError as error:
             flash_error(error)
         else:
@@ -328,7 +329,7 @@ def reset_user_password(user_id: int):
 def reset_user_totp(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     if EmptyForm().validate_on_submit():
-        services.reset_totp(current_user._get_current_object(), user)
+        services.reset_totp(current_actor(), user)
         flash(_("Two-step sign-in reset: the user enrols again at the next sign-in."), "success")
     return redirect(url_for("accounts.edit_user", user_id=user.id))
 
@@ -339,7 +340,7 @@ def end_user_sessions(user_id: int):
     """Sign a user out everywhere: every browser session and every API token."""
     user = db.session.get(User, user_id) or abort(404)
     if EmptyForm().validate_on_submit():
-        services.end_all_sessions(current_user._get_current_object(), user)
+        services.end_all_sessions(current_actor(), user)
         flash(_("%(name)s is signed out everywhere; every API token of the account has ended.",
                 name=user.username), "success")
     return redirect(url_for("accounts.edit_user", user_id=user.id))
@@ -349,7 +350,7 @@ def end_user_sessions(user_id: int):
 def unlock_user(user_id: int):
     user = db.session.get(User, user_id) or abort(404)
     if EmptyForm().validate_on_submit():
-        services.unlock(current_user._get_current_object(), user)
+        services.unlock(current_actor(), user)
         flash(_("Account unlocked."), "success")
     return redirect(url_for("accounts.list_users"))
 

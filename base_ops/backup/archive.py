@@ -1,8 +1,8 @@
 """One archive of the database and the uploaded files, restorable on SQLite or PostgreSQL.
 
-api.md: `flask backup PATH` writes one archive of the database and uploaded files; `flask restore PATH`
+docs/api.md: `flask backup PATH` writes one archive of the database and uploaded files; `flask restore PATH`
 loads it into the configured database, which must be empty, across SQLite and PostgreSQL.
-security.md "Backup and restore" asks for a test that restores into an empty database and checks row
+docs/security.md "Backup and restore" asks for a test that restores into an empty database and checks row
 counts and the audit chain (tests/backup/test_archive.py).
 
 Why a logical dump and not pg_dump / a copy of the SQLite file: an archive must cross databases, so
@@ -190,7 +190,7 @@ def backup(path: Path, progress: Callable[[str], None] = lambda _line: None) -> 
         partial.rename(path)
     finally:
         partial.unlink(missing_ok=True)
-    # A backup is the widest export there is (security.md "Audit": every export, with row count).
+    # A backup is the widest export there is (docs/security.md "Audit": every export, with row count).
     audit.record(None, "backup.created", object_type="Backup", object_id=path.name, username="cli",
                  rows=summary.rows, tables=len(summary.tables), files=summary.files)
     db.session.commit()
@@ -302,7 +302,7 @@ def _read_manifest(archive: zipfile.ZipFile) -> dict:
 
 
 def _refuse_unless_empty() -> None:
-    """security.md / api.md: restore goes into an empty database only, never over live data."""
+    """docs/security.md / docs/api.md: restore goes into an empty database only, never over live data."""
     engine = db.engine
     existing = set(inspect(engine).get_table_names()) - SKIPPED_TABLES
     with engine.connect() as conn:

@@ -1,6 +1,6 @@
-"""`flask backup PATH` and `flask restore PATH` (api.md "Command line").
+"""`flask backup PATH` and `flask restore PATH` (docs/api.md "Command line").
 
-The operator at the server's shell is trusted (api.md: no second factor on the command line); both
+The operator at the server's shell is trusted (docs/api.md: no second factor on the command line); both
 commands are audited. Exit status: 0 done, 1 refused or failed with the reason on stderr.
 """
 

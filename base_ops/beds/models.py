@@ -1,6 +1,6 @@
 """Bed assignments: nights [start_on, end_on) a resident holds a bed.
 
-No double-booking (domain.md "At the base"): a bed holds at most one resident
+No double-booking (docs/domain.md "At the base"): a bed holds at most one resident
 per night and a resident at most one bed per night. On PostgreSQL two exclusion
 constraints (btree_gist, daterange overlap) hold it; on SQLite, which has none,
 partial unique indexes hold the open-ended case and the assigning service takes

@@ -1,6 +1,6 @@
 """Bed assignment use cases: assign or move a stay to a bed from a night on, release it.
 
-A bed assignment covers nights [start_on, end_on). domain.md "At the base": a
+A bed assignment covers nights [start_on, end_on). docs/domain.md "At the base": a
 bed holds one resident a night, a resident one bed a night, and the room's sex
 matches the resident's. The checks here only give the friendly message; the
 database holds the rule under concurrent requests:
@@ -28,11 +28,11 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from base_ops.beds.models import BedAssignment
 from base_ops.core import audit
 from base_ops.core.errors import Conflict, NotFound, ValidationFailed
-from base_ops.core.scope import base_ids_filter
 from base_ops.core.transactions import atomic, end_read_snapshot, is_busy
 from base_ops.extensions import db
 from base_ops.org import services as org_services
 from base_ops.org.models import Bed, Room
+from base_ops.org.queries import base_ids_filter
 
 
 class BedUnavailable(Conflict):
@@ -222,7 +222,7 @@ def place_in_bed(actor, stay, bed_id: int, on: date) -> BedAssignment:
 
 @atomic
 def assign_bed(actor, stay, bed_id: int, on: date) -> BedAssignment:
-    """Assign or move a stay to a bed from night `on` on (api.md POST /stays/<id>/bed)."""
+    """Assign or move a stay to a bed from night `on` on (docs/api.md POST /stays/<id>/bed)."""
     lock_for_change(resident_id=stay.resident_id, bed_ids=(bed_id,))
     db.session.refresh(stay)  # read after the lock: the stay may have changed meanwhile
     assignment = place_in_bed(actor, stay, bed_id, on)

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from base_ops.beds import queries, services
 from base_ops.beds.forms import AssignForm, BoardFilterForm, MoveForm, ReleaseForm
 from base_ops.core import clock
+from base_ops.core.actor import current_actor
 from base_ops.core.errors import DomainError, NotFound
 from base_ops.core.ui import flash_error
 from base_ops.extensions import db
@@ -21,13 +21,9 @@ from base_ops.org.queries import bases_in_scope, get_base
 bp = Blueprint("beds", __name__)
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 @bp.get("/beds")
 def board():
-    bases = db.session.scalars(bases_in_scope(_actor()).order_by(Base.name)).all()
+    bases = db.session.scalars(bases_in_scope(current_actor()).order_by(Base.name)).all()
     form = BoardFilterForm(request.args)
     if not form.validate():
         flash(_("That night or base could not be read; showing tonight."), "warning")
@@ -35,7 +31,7 @@ def board():
     night = (form.on.data if not form.on.errors else None) or clock.today()
     if not bases:
         return render_template("beds/board.html", base=None, bases=bases, night=night)
-    base = get_base(_actor(), base_id) if base_id else bases[0]
+    base = get_base(current_actor(), base_id) if base_id else bases[0]
     rooms = queries.board(base.id, night)
     return render_template(
         "beds/board.html", base=base, bases=bases, night=night, rooms=rooms, counts=queries.board_counts(rooms),
@@ -70,20 +66,20 @@ def _do(form, call, done):
 
 @bp.post("/beds/assign")
 def assign():
-    form = AssignForm(prefix="assign")
-    return _do(form, lambda f: services.assign_bed(_actor(), get_stay(_actor(), f.stay_id.data), f.bed_id.data,
-                                                   f.on.data), _("Bed assigned."))
+    form, actor = AssignForm(prefix="assign"), current_actor()
+    return _do(form, lambda f: services.assign_bed(actor, get_stay(actor, f.stay_id.data), f.bed_id.data, f.on.data),
+               _("Bed assigned."))
 
 
 @bp.post("/beds/move")
 def move():
-    form = MoveForm(prefix="move")
-    return _do(form, lambda f: services.assign_bed(_actor(), get_stay(_actor(), f.stay_id.data), f.bed_id.data,
-                                                   f.on.data), _("Moved to the new bed."))
+    form, actor = MoveForm(prefix="move"), current_actor()
+    return _do(form, lambda f: services.assign_bed(actor, get_stay(actor, f.stay_id.data), f.bed_id.data, f.on.data),
+               _("Moved to the new bed."))
 
 
 @bp.post("/beds/release")
 def release():
-    form = ReleaseForm(prefix="release")
-    return _do(form, lambda f: services.release_bed(_actor(), get_stay(_actor(), f.stay_id.data), f.on.data),
+    form, actor = ReleaseForm(prefix="release"), current_actor()
+    return _do(form, lambda f: services.release_bed(actor, get_stay(actor, f.stay_id.data), f.on.data),
                _("Bed released."))

@@ -1,4 +1,4 @@
-"""The JSON API platform: flask-smorest at /api/v1, api.md's error body, cursor pagination."""
+"""The JSON API platform: flask-smorest at /api/v1, docs/api.md's error body, cursor pagination."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ class TextConverter(UnicodeConverter):
 
 def _decimal_property(self, field, ret=None, **kwargs):
     """Decimals are read from a decimal string or a number and written as a string (Flask's JSON writes
-    Decimal as str; api.md: money as "200.00"): apispec's default `number` says neither."""
+    Decimal as str; docs/api.md "Formats": money as "200.00"): apispec's default `number` says neither."""
     if not isinstance(field, ma.fields.Decimal):
         return {}
     ret.pop("type", None)
@@ -63,7 +63,7 @@ class ErrorSchema(ma.Schema):
 
 
 class BaseOpsApi(Api):
-    """Api whose errors use api.md's body; the app's own handler renders them."""
+    """Api whose errors use docs/api.md's body; the app's own handler renders them."""
 
     ERROR_SCHEMA = ErrorSchema
 
@@ -95,7 +95,7 @@ def _no_nul(value: str) -> None:
 
 
 class StrictSchema(ma.Schema):
-    """Request bodies: unknown fields are refused with 422 (api.md conventions).
+    """Request bodies: unknown fields are refused with 422 (docs/api.md conventions).
 
     Every field is also held to what the database can store and the app can count with (core.bounds), so
     bad input is a 422 naming the field rather than a database error and a 500: an integer to what an
@@ -123,7 +123,7 @@ class PageArgsSchema(StrictSchema):
 
 
 def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
-    """The list envelope of api.md: {"items": [...], "next_cursor": str | null}."""
+    """The list envelope of docs/api.md: {"items": [...], "next_cursor": str | null}."""
     return type(
         name,
         (ma.Schema,),

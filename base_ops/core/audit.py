@@ -24,7 +24,7 @@ from base_ops.core.db import utcnow
 from base_ops.extensions import db
 
 GENESIS_HASH = "0" * 64
-# Never in the log: passwords, tokens, secrets, second-factor codes (security.md).
+# Never in the log: passwords, tokens, secrets, second-factor codes (docs/security.md).
 FORBIDDEN_DETAIL_KEYS = re.compile(r"password|token|secret|otp|bank|id_number", re.I)
 # An 18-character ID number that slipped into a value is masked to first 6 + last 4.
 ID_NUMBER_PATTERN = re.compile(r"\b(\d{6})\d{8}(\d{3}[\dXx])\b")

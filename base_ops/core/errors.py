@@ -1,7 +1,7 @@
 """Domain errors: named in domain words, carrying the API code and status.
 
 Services raise these; views turn them into a flash message, the API into the
-error body of api.md: {"error": {"code", "message", "fields"}}.
+error body of docs/api.md: {"error": {"code", "message", "fields"}}.
 """
 
 from __future__ import annotations
@@ -32,6 +32,13 @@ class ValidationFailed(DomainError):
         return cls(f"{field}: {problem}", fields={field: [problem]}, code=code)
 
 
+class NotEligible(ValidationFailed):
+    """A person or claim does not meet an eligibility rule (admission, enrolment, subsidy): 422 not_eligible,
+    naming the field at fault. The one class for every such refusal."""
+
+    code = "not_eligible"
+
+
 class Conflict(DomainError):
     status = 409
     code = "conflict"
@@ -57,7 +64,7 @@ class AuthenticationFailed(DomainError):
 class DatabaseUnavailable(DomainError):
     """The database cannot be reached just now (restarting, down, out of connections): 503, try again.
 
-    security.md "Reliability": a database restart during load is survived — requests caught in it
+    docs/security.md "Reliability": a database restart during load is survived — requests caught in it
     get this clear answer, never a 500 traceback page, and the next request after the restart is
     served again (pool_pre_ping replaces the dead pooled connections).
     """

@@ -2,7 +2,7 @@
 
 Formula-safe: every string goes through write_string, so a value beginning
 with =, +, -, @, tab or CR is stored as a text cell, never a formula
-(security.md), and the value itself is kept unchanged. ID numbers are passed
+(docs/security.md), and the value itself is kept unchanged. ID numbers are passed
 in already masked, as text.
 """
 

@@ -2,7 +2,7 @@
 
 Validated with python-stdnum. Input must be plain ASCII: full-width digits are
 refused with a clear message rather than silently converted, so what is stored
-is exactly what was checked (security.md "Input and output").
+is exactly what was checked (docs/security.md "Input and output").
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ def validate_uscc(value: str, field: str = "uscc") -> str:
 
 
 def mask_id_number(value: str | None) -> str:
-    """110105********002X: first 6 and last 4 only (domain.md "Identity")."""
+    """110105********002X: first 6 and last 4 only (docs/domain.md "Identity")."""
     if not value:
         return ""
     if len(value) < 10:

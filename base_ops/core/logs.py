@@ -5,7 +5,7 @@ A database error's text carries the server's own DETAIL line — PostgreSQL name
 `hide_parameters` on the engine (create_app) keeps the statement's parameters out; this keeps the rest
 out: every log record, whatever logger or handler it goes through (gunicorn's, Flask's, the RQ
 worker's), has ID numbers and bank-account-like digit runs masked when it is made (GB/T 35273-2020
-on de-identified display; security.md "Audit": never a full ID number or bank number).
+on de-identified display; docs/security.md "Audit": never a full ID number or bank number).
 """
 
 from __future__ import annotations

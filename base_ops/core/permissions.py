@@ -4,12 +4,13 @@
 it (or PUBLIC / ANY_USER). A before-request hook enforces it for pages and API
 alike, failing closed: an endpoint missing from the table answers 403, and the
 route-sweep test fails. Row-level scope (which bases, which region) is applied
-by the helpers in `core.scope`, which every query uses.
+by the helpers in `core.scope` (regions) and `org.queries.base_ids_filter` (bases),
+which every query uses.
 """
 
 from __future__ import annotations
 
-from base_ops.accounts.models import Role
+from base_ops.core.roles import Role
 
 PUBLIC = "public"
 ANY_USER = "any_user"

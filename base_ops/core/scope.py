@@ -4,13 +4,17 @@ A county officer sees what lies in his region (a county, or everything under a
 city or province); a base manager his bases; a trainer his base; an enterprise
 user its enterprise. Admin sees sites but not people (enforced by the matrix);
 the auditor sees only the audit log.
+
+Here are the region rules, which need nothing but a region code. The filter on
+bases (`base_ids_filter`) needs the bases table, so it lives with the bases in
+org.queries: the kernel imports no domain package (tests/core/test_layers.py).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, false, true
 
-from base_ops.accounts.models import Role
+from base_ops.core.roles import Role
 
 
 def region_level_of(code: str) -> str:
@@ -30,21 +34,6 @@ def region_code_prefix(code: str) -> str:
 def region_contains(column, region_code: str) -> ColumnElement[bool]:
     """SQL: the region code in `column` lies within `region_code`."""
     return column.startswith(region_code_prefix(region_code), autoescape=True)
-
-
-def base_ids_filter(actor, base_id_column) -> ColumnElement[bool]:
-    """SQL filter: base_id_column is one of the actor's bases."""
-    from base_ops.org.models import Base
-
-    role = actor.role
-    if role == Role.ADMIN:
-        return true()
-    if role == Role.COUNTY_OFFICER and actor.region_code:
-        return base_id_column.in_(select(Base.id).where(region_contains(Base.region_code, actor.region_code)))
-    if role in (Role.BASE_MANAGER, Role.TRAINER):
-        ids = actor.base_ids
-        return base_id_column.in_(ids) if ids else false()
-    return false()
 
 
 def region_filter(actor, region_code_column) -> ColumnElement[bool]:

@@ -1,6 +1,6 @@
 """Date arithmetic that compiles on both SQLite and PostgreSQL.
 
-Reports and rosters aggregate nights in SQL (architecture.md rule 7); SQLite
+Reports and rosters aggregate nights in SQL (docs/architecture.md rule 7); SQLite
 has no date type, so each function compiles to the dialect's own idiom.
 """
 

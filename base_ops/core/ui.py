@@ -7,8 +7,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_sqlalchemy.pagination import Pagination
 
+from base_ops.core.actor import current_actor
 from base_ops.core.errors import DomainError
+from base_ops.core.forms import EmptyForm
 from base_ops.core.permissions import may_access
+from base_ops.core.roles import ROLE_LABELS
 
 # Menu groups of (endpoint, label, bootstrap icon); each item is shown only to
 # roles the matrix lets in, and a group with one visible item is a plain link.
@@ -57,7 +60,7 @@ NAV_GROUPS = [
 def nav_groups() -> list[tuple[str, str, list[tuple[str, str, str]], bool]]:
     """Visible groups as (label, icon, items, is_active); active = the page's blueprint is in it."""
     section = (request.endpoint or "").split(".")[0]
-    user = current_user._get_current_object()  # once, not through the proxy for each of ~25 items
+    user = current_actor()  # once, not through the proxy for each of ~25 items
     groups = []
     for label, icon, items in NAV_GROUPS:
         visible = [item for item in items if may_access(user, item[0])]
@@ -69,8 +72,6 @@ def nav_groups() -> list[tuple[str, str, list[tuple[str, str, str]], bool]]:
 
 def template_globals() -> dict:
     from flask_babel import get_locale
-
-    from base_ops.accounts.forms import ROLE_LABELS, EmptyForm
 
     return {"nav_groups": nav_groups, "role_labels": ROLE_LABELS, "logout_form": EmptyForm, "get_locale": get_locale,
             "may_access": lambda endpoint: may_access(current_user, endpoint)}

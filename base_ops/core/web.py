@@ -93,7 +93,7 @@ def _session_expired(now: datetime) -> bool:
 
 
 def enforce_session_timeouts():
-    """Idle 30 minutes and absolute 12 hours (security.md), for cookie sessions."""
+    """Idle 30 minutes and absolute 12 hours (docs/security.md), for cookie sessions."""
     if is_api_request() or request.endpoint == "static":
         return None
     if not current_user.is_authenticated:
@@ -127,7 +127,7 @@ def refuse_unreadable_json():
 
 
 def refuse_body_where_none_is_taken():
-    """api.md: unknown body fields are a 422. An API action that takes no body (submit, approve, open,
+    """docs/api.md: unknown body fields are a 422. An API action that takes no body (submit, approve, open,
     close, cancel…) has no schema to refuse them, so a JSON object sent to it is refused here, each key
     named, instead of being silently ignored."""
     if request.method not in WRITING_METHODS or not is_api_request() or not request.is_json:
@@ -210,7 +210,7 @@ def handle_http_exception(error: HTTPException):
         names = ", ".join(sorted(fields))
         return _error_response(422, _("Invalid input: %(fields)s", fields=names), "validation_error", fields)
     if status == 400 and is_api_request():
-        # A body that is not JSON at all (webargs answers 400): api.md knows bad input only as 422.
+        # A body that is not JSON at all (webargs answers 400): docs/api.md knows bad input only as 422.
         return _error_response(422, _("The request body is not valid JSON."), "validation_error")
     messages = {
         400: _("The request could not be understood."),

@@ -3,7 +3,11 @@
 The calendar lives in the `work_calendar_days` table: seeded from the
 `chinesecalendar` package for the years it knows, extendable and correctable by
 an admin. A day with no row falls back to Monday-Friday, and a deadline that
-needed such a guess is marked as an estimate (domain.md "Before release").
+needed such a guess is marked as an estimate (docs/domain.md "Before release").
+
+The table's model lives here, with the arithmetic that reads it: working days are a kernel
+concept (the notices' 回执 deadline, the training sessions' dates and the seed all count them),
+and the kernel imports no domain package. The intake pages edit the calendar through this model.
 """
 
 from __future__ import annotations
@@ -12,13 +16,30 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, mapped_column
 
 from base_ops.extensions import db
 
 # Room for the longest run of holidays (Spring Festival, National Day: 8-9 days)
 # on top of the weekends between the working days asked for.
 _SLACK_DAYS = 21
+
+
+class WorkCalendarDay(db.Model):
+    """One day of the Chinese working calendar (调休 included).
+
+    Seeded from `chinesecalendar` for the years it knows; an admin can add or
+    correct days. Years with no rows fall back to Monday-Friday, and deadlines
+    computed that way are marked as estimates (docs/domain.md "Before release").
+    """
+
+    __tablename__ = "work_calendar_days"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    is_workday: Mapped[bool]
+    source: Mapped[str] = mapped_column(String(20), default="chinesecalendar")
+    note: Mapped[str | None] = mapped_column(String(50))
 
 
 def _fallback_is_workday(day: date) -> bool:
@@ -36,8 +57,6 @@ class WorkCalendar:
     @classmethod
     def load(cls, first: date, last: date) -> WorkCalendar:
         """One query for every known day of [first, last]."""
-        from base_ops.intake.models import WorkCalendarDay
-
         rows = db.session.execute(
             select(WorkCalendarDay.day, WorkCalendarDay.is_workday).where(
                 WorkCalendarDay.day >= first, WorkCalendarDay.day <= last

@@ -6,13 +6,6 @@ from wtforms import BooleanField, DecimalField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from base_ops.core.bounds import BoundedDateField, BoundedIntegerField
-from base_ops.enterprises.models import PostingStatus
-
-POSTING_STATUS_LABELS = {
-    PostingStatus.DRAFT: _l("Draft"),
-    PostingStatus.OPEN: _l("Open"),
-    PostingStatus.CLOSED: _l("Closed"),
-}
 
 
 class EnterpriseForm(FlaskForm):

@@ -37,11 +37,11 @@ class PostingStatus(enum.StrEnum):
 
 
 class PlacementAgreement(TimestampMixin, db.Model):
-    """A version of a 安置协议 (seed 002 (四)3(2), seed 003 item 3).
+    """A version of a 安置协议 (seed 002 二(四)3(2), seed 003 item 3).
 
     Agreements are versioned: a change makes a new row with `version + 1` that
     supersedes the old one, and claims keep pointing at the version they were
-    computed under (domain.md "Employers, jobs and placements").
+    computed under (docs/domain.md "Employers, jobs and placements").
     """
 
     __tablename__ = "placement_agreements"
@@ -80,7 +80,7 @@ class PlacementAgreement(TimestampMixin, db.Model):
 
 
 class DiscriminatoryPhrase(TimestampMixin, db.Model):
-    """Reference data for the posting screen (000_* art. 20/35); an admin can extend it."""
+    """Reference data for the posting screen (seed 000 art. 20/35); an admin can extend it."""
 
     __tablename__ = "discriminatory_phrases"
 

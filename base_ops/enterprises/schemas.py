@@ -1,4 +1,4 @@
-"""API shapes for enterprises, agreements and postings (api.md "Enterprises, postings, placements").
+"""API shapes for enterprises, agreements and postings (docs/api.md "Enterprises, postings, placements").
 
 Shape and format only, explicit fields; the rules (USCC check character, date order,
 amounts, the discrimination screen) are the services'.

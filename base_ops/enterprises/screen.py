@@ -1,4 +1,4 @@
-"""The discrimination screen for job postings (000_* art. 20, penalty art. 35; domain.md "Job postings").
+"""The discrimination screen for job postings (seed 000 art. 20, penalty art. 35; docs/domain.md "Job postings").
 
 Employers must not publish job information that asks for a clean record or
 excludes released persons. A posting's title, description and requirements are

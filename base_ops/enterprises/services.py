@@ -13,7 +13,6 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -24,13 +23,14 @@ from base_ops.core.identity import validate_uscc
 from base_ops.core.scope import region_code_prefix
 from base_ops.enterprises import screen
 from base_ops.enterprises.models import DiscriminatoryPhrase, Enterprise, JobPosting, PlacementAgreement, PostingStatus
+from base_ops.enterprises.vocabulary import status_word
 from base_ops.extensions import db
 from base_ops.org.models import Region
 
 MAX_MONEY = Decimal("100000000")
 MAX_POSITIONS = 1000
 
-# The posting life cycle (domain.md): draft -> open -> closed; nothing else.
+# The posting life cycle (docs/domain.md): draft -> open -> closed; nothing else.
 POSTING_MOVES: dict[PostingStatus, frozenset[PostingStatus]] = {
     PostingStatus.DRAFT: frozenset({PostingStatus.OPEN}),
     PostingStatus.OPEN: frozenset({PostingStatus.CLOSED}),
@@ -38,17 +38,10 @@ POSTING_MOVES: dict[PostingStatus, frozenset[PostingStatus]] = {
 }
 
 
-# Status words for messages (posting and referral statuses), so users never see raw codes.
-STATUS_WORDS = {
-    "draft": _l("draft"), "open": _l("open"), "closed": _l("closed"), "referred": _l("referred"),
-    "interviewing": _l("interviewing"), "offered": _l("offered"), "hired": _l("hired"),
-    "declined_by_employer": _l("declined by the employer"), "declined_by_resident": _l("declined by the resident"),
-    "withdrawn": _l("withdrawn"),
-}
 
 
 def invalid_transition(current: str, target: str) -> Conflict:
-    current, target = (str(STATUS_WORDS.get(str(v), v)) for v in (current, target))
+    current, target = status_word(current), status_word(target)
     return Conflict(_("Cannot go from %(current)s to %(target)s.", current=current, target=target),
                     code="invalid_transition", extra={"from": current, "to": target})
 
@@ -67,7 +60,7 @@ def _text(value: str | None, field: str, *, max_length: int, required: bool = Tr
 
 
 def money(value, field: str) -> Decimal:
-    """A non-negative amount in yuan with two places (api.md: "200.00")."""
+    """A non-negative amount in yuan with two places (docs/api.md "Formats": "200.00")."""
     if isinstance(value, bool) or value is None or value == "":
         raise ValidationFailed.on(field, _("must be an amount in yuan, e.g. 3000.00"))
     try:
@@ -139,7 +132,7 @@ AGREEMENT_AMOUNTS = ("one_time_subsidy", "post_subsidy_monthly", "insurance_subs
 
 
 def create_agreement(actor, enterprise: Enterprise, *, starts_on: date, ends_on: date, **terms) -> PlacementAgreement:
-    """A new version of the enterprise's 安置协议 (seed 002 (四)3(2), seed 003 item 3).
+    """A new version of the enterprise's 安置协议 (seed 002 二(四)3(2), seed 003 item 3).
 
     A change is never made in place: the new row gets version + 1 and supersedes the
     current one, which stays readable (claims keep the terms they were computed under).
@@ -207,7 +200,7 @@ def create_agreement(actor, enterprise: Enterprise, *, starts_on: date, ends_on:
 # ---------------------------------------------------------------- postings
 
 def _refuse_discriminatory(fields: dict[str, str | None]) -> None:
-    """422 discriminatory_content naming the field and the phrase (000_* art. 20/35)."""
+    """422 discriminatory_content naming the field and the phrase (seed 000 art. 20/35)."""
     finding = screen.screen(fields)
     if finding is None:
         return

@@ -9,17 +9,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from base_ops.accounts.forms import EmptyForm
 from base_ops.accounts.models import Role
+from base_ops.core.actor import current_actor
 from base_ops.core.errors import DomainError
+from base_ops.core.forms import EmptyForm
 from base_ops.core.scope import region_filter
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.enterprises import queries, services
-from base_ops.enterprises.forms import POSTING_STATUS_LABELS, AgreementForm, EnterpriseForm, PhraseForm, PostingForm
+from base_ops.enterprises.forms import AgreementForm, EnterpriseForm, PhraseForm, PostingForm
 from base_ops.enterprises.models import Enterprise, JobPosting, PostingStatus
+from base_ops.enterprises.vocabulary import POSTING_STATUS_LABELS
 from base_ops.extensions import db
 from base_ops.placements import queries as placement_queries
-from base_ops.placements.forms import REFERRAL_STATUS_LABELS, ReferralForm
+from base_ops.placements.forms import ReferralForm
+from base_ops.placements.vocabulary import REFERRAL_STATUS_LABELS
 
 bp = Blueprint("enterprises", __name__)
 
@@ -27,10 +30,6 @@ bp = Blueprint("enterprises", __name__)
 @bp.context_processor
 def _labels():
     return {"posting_status_labels": POSTING_STATUS_LABELS, "referral_status_labels": REFERRAL_STATUS_LABELS}
-
-
-def _actor():
-    return current_user._get_current_object()
 
 
 @bp.get("/enterprises")
@@ -46,7 +45,7 @@ def new_enterprise():
     if form.validate_on_submit():
         try:
             enterprise = services.create_enterprise(
-                current_user._get_current_object(), name=form.name.data, uscc=form.uscc.data,
+                current_actor(), name=form.name.data, uscc=form.uscc.data,
                 region_code=form.region_code.data, contact_name=form.contact_name.data,
                 contact_phone=form.contact_phone.data,
             )
@@ -62,7 +61,7 @@ def new_enterprise():
 
 @bp.get("/enterprises/<int:enterprise_id>")
 def enterprise_detail(enterprise_id: int):
-    enterprise = queries.get_enterprise(_actor(), enterprise_id)
+    enterprise = queries.get_enterprise(current_actor(), enterprise_id)
     return render_template("enterprises/detail.html", enterprise=enterprise,
                            agreement=queries.current_agreement(enterprise.id),
                            counts=queries.posting_counts(enterprise.id))
@@ -70,7 +69,7 @@ def enterprise_detail(enterprise_id: int):
 
 @bp.get("/enterprises/<int:enterprise_id>/agreements")
 def agreement_history(enterprise_id: int):
-    enterprise = queries.get_enterprise(_actor(), enterprise_id)
+    enterprise = queries.get_enterprise(current_actor(), enterprise_id)
     return render_template("enterprises/agreements.html", enterprise=enterprise,
                            versions=queries.agreement_history(enterprise))
 
@@ -78,12 +77,12 @@ def agreement_history(enterprise_id: int):
 @bp.route("/enterprises/<int:enterprise_id>/agreements/new", methods=["GET", "POST"])
 def new_agreement(enterprise_id: int):
     """A new version of the agreement, the form filled with the current terms."""
-    enterprise = queries.get_enterprise(_actor(), enterprise_id)
+    enterprise = queries.get_enterprise(current_actor(), enterprise_id)
     current = queries.current_agreement(enterprise.id)
     form = AgreementForm(obj=current)
     if form.validate_on_submit():
         try:
-            agreement = services.create_agreement(_actor(), enterprise, **form.values())
+            agreement = services.create_agreement(current_actor(), enterprise, **form.values())
         except DomainError as error:
             form_errors_from(form, error)
         else:
@@ -99,7 +98,7 @@ def list_postings():
     status = request.args.get("status") or None
     if status not in (None, *[s.value for s in PostingStatus]):
         status = None
-    stmt = queries.postings_in_scope(_actor(), status=status).order_by(JobPosting.id.desc())
+    stmt = queries.postings_in_scope(current_actor(), status=status).order_by(JobPosting.id.desc())
     page = db.paginate(stmt, per_page=50, error_out=False)
     return render_template("enterprises/postings.html", page=page, status=status)
 
@@ -109,7 +108,8 @@ def new_posting():
     form = PostingForm()
     if form.validate_on_submit():
         try:
-            posting = services.create_posting(_actor(), enterprise_id=_actor().enterprise_id, **form.values())
+            actor = current_actor()
+            posting = services.create_posting(actor, enterprise_id=actor.enterprise_id, **form.values())
         except DomainError as error:
             form_errors_from(form, error)
             if error.code == "discriminatory_content":
@@ -122,7 +122,7 @@ def new_posting():
 
 @bp.get("/postings/<int:posting_id>")
 def posting_detail(posting_id: int):
-    actor = _actor()
+    actor = current_actor()
     posting = queries.get_posting(actor, posting_id)
     referral_form = None
     if actor.role == Role.BASE_MANAGER:
@@ -134,10 +134,10 @@ def posting_detail(posting_id: int):
 
 
 def _move_posting(posting_id: int, move, done_message: str):
-    posting = queries.get_posting(_actor(), posting_id)
+    posting = queries.get_posting(current_actor(), posting_id)
     if EmptyForm().validate_on_submit():
         try:
-            move(_actor(), posting)
+            move(current_actor(), posting)
         except DomainError as error:
             flash_error(error)
         else:
@@ -162,7 +162,7 @@ def list_phrases():
     form = PhraseForm()
     if form.validate_on_submit():
         try:
-            row = services.add_phrase(_actor(), phrase=form.phrase.data)
+            row = services.add_phrase(current_actor(), phrase=form.phrase.data)
         except DomainError as error:
             form_errors_from(form, error)
         else:
@@ -178,7 +178,7 @@ def set_phrase_active(phrase_id: int):
     if EmptyForm().validate_on_submit():
         active = request.form.get("active") == "1"
         try:
-            services.set_phrase_active(_actor(), row, active=active)
+            services.set_phrase_active(current_actor(), row, active=active)
         except DomainError as error:
             flash_error(error)
         else:

@@ -3,18 +3,18 @@
 from datetime import timedelta
 
 from flask import Blueprint, render_template
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from base_ops.accounts import services as account_services
 from base_ops.accounts.models import Role, User
+from base_ops.core.actor import current_actor
 from base_ops.core.audit import AuditEvent
 from base_ops.core.clock import today
 from base_ops.core.db import utcnow
 from base_ops.enterprises.models import Enterprise
 from base_ops.extensions import db
 from base_ops.home import today as today_summary
-from base_ops.meals.queries import diet_counts
+from base_ops.meals.queries import served_count
 from base_ops.org import queries
 from base_ops.org.models import Base, Region
 
@@ -23,7 +23,7 @@ bp = Blueprint("home", __name__)
 
 @bp.get("/")
 def index():
-    user = current_user._get_current_object()
+    user = current_actor()
     context = {"today": today()}
     if user.role == Role.ADMIN:
         context["users_by_role"] = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
@@ -43,7 +43,7 @@ def index():
         bases = db.session.scalars(queries.bases_in_scope(user).order_by(Base.name)).all()
         context["bases"] = bases
         context["summary"] = today_summary.for_bases(bases, today())
-        context["meals_today"] = sum(sum(diet_counts(b.id, today()).values()) for b in bases)
+        context["meals_today"] = served_count([b.id for b in bases], today())
     elif user.role == Role.TRAINER:
         from base_ops.training import queries as training  # the trainer's day: today's sessions, his courses
 

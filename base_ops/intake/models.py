@@ -1,4 +1,4 @@
-"""Release notices, the working-day calendar, stays, leave and absences."""
+"""Release notices, stays, leave and absences (the working-day calendar is core.workdays)."""
 
 from __future__ import annotations
 
@@ -11,22 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from base_ops.core.db import TimestampMixin
 from base_ops.core.enums import enum_column
 from base_ops.extensions import db
-
-
-class WorkCalendarDay(db.Model):
-    """One day of the Chinese working calendar (调休 included).
-
-    Seeded from `chinesecalendar` for the years it knows; an admin can add or
-    correct days. Years with no rows fall back to Monday-Friday, and deadlines
-    computed that way are marked as estimates (domain.md "Before release").
-    """
-
-    __tablename__ = "work_calendar_days"
-
-    day: Mapped[date] = mapped_column(primary_key=True)
-    is_workday: Mapped[bool]
-    source: Mapped[str] = mapped_column(String(20), default="chinesecalendar")
-    note: Mapped[str | None] = mapped_column(String(50))
 
 
 class ReleaseNotice(TimestampMixin, db.Model):
@@ -64,7 +48,7 @@ class ReleaseNotice(TimestampMixin, db.Model):
 
 
 class Destination(enum.StrEnum):
-    """Discharge destinations (domain.md "At the base")."""
+    """Discharge destinations (docs/domain.md "At the base")."""
 
     EMPLOYED = "employed"
     RETURNED_HOME = "returned_home"
@@ -78,7 +62,7 @@ class Destination(enum.StrEnum):
     OTHER = "other"
 
 
-# Destinations left out of the placement-rate denominator (domain.md table).
+# Destinations left out of the placement-rate denominator (docs/domain.md "Discharge destinations").
 EXCLUDED_FROM_PLACEMENT_RATE = frozenset({Destination.HOSPITAL, Destination.DECEASED})
 
 
@@ -146,7 +130,7 @@ class Absence(TimestampMixin, db.Model):
     """Nights away without leave, from start_on until returned_on (NULL = still away).
 
     More than 3 nights is flagged (脱管 risk); after 30 nights the stay can be
-    closed as self_left (domain.md, configurable)."""
+    closed as self_left (docs/domain.md, configurable)."""
 
     __tablename__ = "absences"
 

@@ -2,7 +2,7 @@
 
 Seed 004 item 4: the prison sends a 《释放通知书》 about a month before release;
 the receiving office answers with a receipt within 5 working days. Seed 002
-(三)2: key subjects are collected from the prison by staff.
+二(三)2: key subjects are collected from the prison by staff.
 
 Validation of one notice is a pure function (`validate_notice`) over rules
 loaded once (`notice_rules`), so one registration through the API and two
@@ -26,9 +26,9 @@ from base_ops.core import audit, clock
 from base_ops.core.errors import Conflict, ValidationFailed
 from base_ops.core.identity import validate_id_number
 from base_ops.core.scope import region_code_prefix
-from base_ops.core.workdays import WorkCalendar, add_working_days, due_with
+from base_ops.core.workdays import WorkCalendar, WorkCalendarDay, add_working_days, due_with
 from base_ops.extensions import db
-from base_ops.intake.models import ReleaseNotice, WorkCalendarDay
+from base_ops.intake.models import ReleaseNotice
 from base_ops.org.models import Region, RegionLevel
 from base_ops.residents.models import Resident
 
@@ -324,7 +324,7 @@ def record_feedback(actor, notice: ReleaseNotice, *, sent_on: date | None, arran
 
 def record_collection(actor, notice: ReleaseNotice, *, collected_on: date | None,
                       collected_by: str | None) -> ReleaseNotice:
-    """Record that staff collected a key subject from the prison (必接必送, seed 002 (三)2), once."""
+    """Record that staff collected a key subject from the prison (必接必送, seed 002 二(三)2), once."""
     if not notice.is_key_subject:
         raise ValidationFailed(_("Only key subjects are collected from the prison (必接必送)."),
                                code="not_key_subject")
@@ -358,7 +358,7 @@ def record_notice_view(actor, notice: ReleaseNotice, via: str = "page") -> Relea
     """Audit that the actor opened a notice with its risk assessment and relief advice.
 
     The risk assessment is sensitive personal information (GB/T 35273-2020 B.2;
-    security.md "Audit": every view of a sensitive field is logged).
+    docs/security.md "Audit": every view of a sensitive field is logged).
     """
     audit.record(actor, "notice_viewed", notice, fields=["risk_assessment", "relief_advice"], via=via)
     db.session.commit()

@@ -1,13 +1,13 @@
-"""JSON API of release notices (api.md "Residents and notices"): register, receipt, collection, lists.
+"""JSON API of release notices (docs/api.md "Residents and notices"): register, receipt, collection, lists.
 
 ID numbers come back masked (first 6, last 4): the sender already holds the
 full number, and nobody else needs it through this API.
 """
 
-from flask_login import current_user
 from flask_smorest import Blueprint
 
 from base_ops.core import clock
+from base_ops.core.actor import current_actor
 from base_ops.core.api import page_schema, paginate
 from base_ops.extensions import db
 from base_ops.intake import notices, notices_queries
@@ -26,10 +26,6 @@ blp = Blueprint("notices_api", __name__, description="Release notices (释放通
 NoticePageSchema = page_schema(NoticeSummarySchema, "ReleaseNoticePage")
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 @blp.route("/release-notices", methods=["POST"])
 @blp.arguments(NoticeCreateSchema)
 @blp.response(201, NoticeSchema)
@@ -40,7 +36,7 @@ def create_notice(body):
     day in between (Monday-Friday assumed). 409 `notice_exists` (with `id`)
     for the same person and expected release date.
     """
-    return notices.register_notice(_actor(), **body)
+    return notices.register_notice(current_actor(), **body)
 
 
 @blp.route("/release-notices", methods=["GET"])
@@ -49,7 +45,7 @@ def create_notice(body):
 def list_notices(args):
     """Notices received by counties in the caller's scope: `due_today`, `overdue`, `upcoming` (release
     within 14 days) or `all`."""
-    stmt = notices_queries.notices_by_status(_actor(), args["status"], clock.today())
+    stmt = notices_queries.notices_by_status(current_actor(), args["status"], clock.today())
     return paginate(db.session, stmt, ReleaseNotice.id, args["limit"], args["cursor"])
 
 
@@ -57,7 +53,8 @@ def list_notices(args):
 @blp.response(200, NoticeSchema)
 def get_notice(notice_id):
     """One notice with its risk assessment and relief advice; each such view is audited (notice_viewed)."""
-    return notices.record_notice_view(_actor(), notices_queries.get_notice(_actor(), notice_id), via="api")
+    actor = current_actor()
+    return notices.record_notice_view(actor, notices_queries.get_notice(actor, notice_id), via="api")
 
 
 @blp.route("/release-notices/<int:notice_id>/feedback", methods=["POST"])
@@ -65,8 +62,8 @@ def get_notice(notice_id):
 @blp.response(200, NoticeStateSchema)
 def record_feedback(body, notice_id):
     """Record the receipt (回执) sent to the prison; once (409 `feedback_exists`)."""
-    notice = notices_queries.get_notice(_actor(), notice_id)
-    return notices.record_feedback(_actor(), notice, **body)
+    notice = notices_queries.get_notice(current_actor(), notice_id)
+    return notices.record_feedback(current_actor(), notice, **body)
 
 
 @blp.route("/release-notices/<int:notice_id>/collection", methods=["POST"])
@@ -74,5 +71,5 @@ def record_feedback(body, notice_id):
 @blp.response(200, NoticeStateSchema)
 def record_collection(body, notice_id):
     """Record the collection of a key subject (必接必送); 422 `not_key_subject`, 409 `collection_exists`."""
-    notice = notices_queries.get_notice(_actor(), notice_id)
-    return notices.record_collection(_actor(), notice, **body)
+    notice = notices_queries.get_notice(current_actor(), notice_id)
+    return notices.record_collection(current_actor(), notice, **body)

@@ -1,6 +1,6 @@
 """Bulk import of a prison's release notices from a spreadsheet (.xlsx or .csv, UTF-8 or GBK).
 
-Two steps (security.md "Bulk import"): the upload is stored outside static/
+Two steps (docs/security.md "Bulk import"): the upload is stored outside static/
 and every row is checked with the same `validate_notice` the API uses, writing
 nothing; the preview lists each bad row (spreadsheet row number, field,
 reason). On confirmation the valid rows go in one transaction with one audit
@@ -50,7 +50,7 @@ TOKEN = re.compile(r"^[0-9a-f]{32}$")
 STALE_SECONDS = 24 * 3600
 CHUNK = 500
 
-# Column headers: the Chinese ones of the prisons' sheets, and api.md's field names.
+# Column headers: the Chinese ones of the prisons' sheets, and docs/api.md's field names.
 HEADERS = {
     "身份证号": "id_number",
     "公民身份号码": "id_number",

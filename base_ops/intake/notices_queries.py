@@ -16,8 +16,9 @@ from sqlalchemy import ColumnElement, Select, and_, false, func, select
 from base_ops.accounts.models import Role
 from base_ops.core.errors import NotFound
 from base_ops.core.scope import region_filter
+from base_ops.core.workdays import WorkCalendarDay
 from base_ops.extensions import db
-from base_ops.intake.models import ReleaseNotice, WorkCalendarDay
+from base_ops.intake.models import ReleaseNotice
 from base_ops.org.models import Region, RegionLevel
 
 STATUSES = ("due_today", "overdue", "upcoming", "all")

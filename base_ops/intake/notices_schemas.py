@@ -1,4 +1,4 @@
-"""API shapes for release notices (api.md "Residents and notices"; explicit fields only)."""
+"""API shapes for release notices (docs/api.md "Residents and notices"; explicit fields only)."""
 
 import marshmallow as ma
 

@@ -6,9 +6,9 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from base_ops.core import clock
+from base_ops.core.actor import current_actor
 from base_ops.core.errors import DomainError
 from base_ops.core.identity import mask_id_number
 from base_ops.core.ui import flash_error, form_errors_from
@@ -29,27 +29,23 @@ bp = Blueprint("notices", __name__)
 SESSION_IMPORTS = "notice_imports"
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 @bp.get("/notices")
 def list_notices():
     status = request.args.get("status", "due_today")
     if status not in notices_queries.STATUSES:
         status = "due_today"
     on = clock.today()
-    stmt = notices_queries.ordered(notices_queries.notices_by_status(_actor(), status, on), status)
+    stmt = notices_queries.ordered(notices_queries.notices_by_status(current_actor(), status, on), status)
     page = db.paginate(stmt, per_page=50, error_out=False)
     return render_template("intake/notices.html", page=page, status=status, on=on,
-                           counts=notices_queries.status_counts(_actor(), on),
+                           counts=notices_queries.status_counts(current_actor(), on),
                            regions=notices_queries.region_names(n.receiving_region_code for n in page.items),
                            feedback_status=notices_queries.feedback_status, mask=mask_id_number)
 
 
 @bp.get("/notices/<int:notice_id>")
 def notice_detail(notice_id: int):
-    notice = notices.record_notice_view(_actor(), notices_queries.get_notice(_actor(), notice_id))
+    notice = notices.record_notice_view(current_actor(), notices_queries.get_notice(current_actor(), notice_id))
     return _detail(notice, FeedbackForm(prefix="fb"), CollectionForm(prefix="col"))
 
 
@@ -62,11 +58,12 @@ def _detail(notice, feedback_form, collection_form):
 
 @bp.post("/notices/<int:notice_id>/feedback")
 def record_feedback(notice_id: int):
-    notice = notices_queries.get_notice(_actor(), notice_id)
+    notice = notices_queries.get_notice(current_actor(), notice_id)
     form = FeedbackForm(prefix="fb")
     if form.validate_on_submit():
         try:
-            notices.record_feedback(_actor(), notice, sent_on=form.sent_on.data, arrangement=form.arrangement.data)
+            notices.record_feedback(current_actor(), notice, sent_on=form.sent_on.data,
+                                    arrangement=form.arrangement.data)
         except DomainError as error:
             form_errors_from(form, error)
         else:
@@ -77,11 +74,11 @@ def record_feedback(notice_id: int):
 
 @bp.post("/notices/<int:notice_id>/collection")
 def record_collection(notice_id: int):
-    notice = notices_queries.get_notice(_actor(), notice_id)
+    notice = notices_queries.get_notice(current_actor(), notice_id)
     form = CollectionForm(prefix="col")
     if form.validate_on_submit():
         try:
-            notices.record_collection(_actor(), notice, collected_on=form.collected_on.data,
+            notices.record_collection(current_actor(), notice, collected_on=form.collected_on.data,
                                       collected_by=form.collected_by.data)
         except DomainError as error:
             form_errors_from(form, error)
@@ -94,11 +91,11 @@ def record_collection(notice_id: int):
 @bp.route("/notices/new", methods=["GET", "POST"])
 def new_notice():
     form = NoticeForm()
-    form.receiving_region_code.choices = county_choices(notices_queries.receiving_counties(_actor()))
+    form.receiving_region_code.choices = county_choices(notices_queries.receiving_counties(current_actor()))
     if form.validate_on_submit():
         try:
             notice = notices.register_notice(
-                _actor(), id_number=form.id_number.data, name=form.name.data, prison_name=form.prison_name.data,
+                current_actor(), id_number=form.id_number.data, name=form.name.data, prison_name=form.prison_name.data,
                 prison_region_code=form.prison_region_code.data, expected_release_on=form.expected_release_on.data,
                 received_on=form.received_on.data, receiving_region_code=form.receiving_region_code.data,
                 is_key_subject=form.is_key_subject.data == "1", risk_assessment=form.risk_assessment.data,
@@ -118,7 +115,7 @@ def import_upload():
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            check = notices_import.upload_import(_actor(), upload.filename or "", upload.stream)
+            check = notices_import.upload_import(current_actor(), upload.filename or "", upload.stream)
         except DomainError as error:
             form_errors_from(form, error)
         else:
@@ -141,12 +138,12 @@ def import_confirm():
         flash(_("This upload is not available to you. Upload the file again."), "danger")
         return redirect(url_for("notices.import_upload"))
     try:
-        check = notices_import.confirm_import(_actor(), token, valid_only=form.valid_only.data)
+        check = notices_import.confirm_import(current_actor(), token, valid_only=form.valid_only.data)
     except DomainError as error:
         flash_error(error)
         if error.code != "import_has_errors":
             return redirect(url_for("notices.import_upload"))
-        return _preview(notices_import.preview_import(_actor(), token), form), 409
+        return _preview(notices_import.preview_import(current_actor(), token), form), 409
     session[SESSION_IMPORTS] = [t for t in session.get(SESSION_IMPORTS, []) if t != token]
     flash(_("%(count)s notices imported.", count=len(check.valid)), "success")
     return redirect(url_for("notices.list_notices", status="all"))
@@ -193,7 +190,8 @@ def set_calendar_day(day: str):
     form = CalendarDayForm()
     if form.validate_on_submit():
         try:
-            notices.set_calendar_day(_actor(), day=on, is_workday=form.is_workday.data == "1", note=form.note.data)
+            notices.set_calendar_day(current_actor(), day=on, is_workday=form.is_workday.data == "1",
+                                     note=form.note.data)
             flash(_("%(day)s saved.", day=on.isoformat()), "success")
         except DomainError as error:
             flash_error(error)

@@ -1,6 +1,6 @@
 """Stay use cases: admission, leave, absence without leave, return, discharge.
 
-domain.md "Who is served" and "At the base". Each use case takes plain values
+docs/domain.md "Who is served" and "At the base". Each use case takes plain values
 and the actor, checks everything before writing, audits in the same
 transaction and commits once. One open stay per person in the whole system is
 held by the partial unique index uq_stays_one_open_per_resident; the check here
@@ -20,7 +20,7 @@ from base_ops.accounts.models import Role
 from base_ops.beds import services as beds
 from base_ops.beds.services import StayClosed
 from base_ops.core import audit, clock
-from base_ops.core.errors import Conflict, PermissionDenied, ValidationFailed
+from base_ops.core.errors import Conflict, NotEligible, PermissionDenied, ValidationFailed
 from base_ops.core.transactions import atomic
 from base_ops.extensions import db
 from base_ops.intake.models import Absence, Destination, Leave, Stay
@@ -36,22 +36,18 @@ class OpenStayExists(Conflict):
     code = "open_stay_exists"
 
 
-class NotEligible(ValidationFailed):
-    code = "not_eligible"
-
-
 def absence_flag_nights() -> int:
-    """More nights than this away without leave is flagged (脱管 risk; domain.md, configurable)."""
+    """More nights than this away without leave is flagged (脱管 risk; docs/domain.md, configurable)."""
     return int(current_app.config.get("ABSENCE_FLAG_NIGHTS", 3))
 
 
 def absence_close_nights() -> int:
-    """From this many nights away the stay may be closed as self_left (domain.md, configurable)."""
+    """From this many nights away the stay may be closed as self_left (docs/domain.md, configurable)."""
     return int(current_app.config.get("ABSENCE_CLOSE_NIGHTS", 30))
 
 
 def _require_manager(actor) -> None:
-    """Intake, leave and discharge are the base manager's daily work (domain.md "People")."""
+    """Intake, leave and discharge are the base manager's daily work (docs/domain.md "People who use it")."""
     if getattr(actor, "role", None) != Role.BASE_MANAGER:
         raise PermissionDenied(_("Only a base manager records admissions, leave and discharges."))
 
@@ -80,7 +76,7 @@ def _require_open(stay: Stay) -> None:
 # ---------------------------------------------------------------- admission
 
 def _eligibility_problem(resident, admitted_on: date) -> str | None:
-    """Why the resident is outside the admitted categories, or None (domain.md "Who is served")."""
+    """Why the resident is outside the admitted categories, or None (docs/domain.md "Who is served")."""
     if resident.age_on(admitted_on) < ADULT_AGE:
         return _("%(name)s is under 18: residents are adults.", name=resident.name)
     if resident.is_key_subject or resident.is_three_none or resident.special_hardship:
@@ -96,7 +92,7 @@ def admit(actor, *, resident_id: int, base_id: int, admitted_on: date, bed_id: i
     Refuses (nothing written): a base or resident outside the manager's scope
     (404); a date in the future or before release (422 admitted_on); a child
     under 16 (422 minor: refer to school, seed 000 art. 14); someone past his
-    support period (422 not_eligible, seed 002 (三)3); someone outside the
+    support period (422 not_eligible, seed 002 二(三)3); someone outside the
     admitted categories (三无, key subject, special hardship; seed 004 item 7)
     or aged 16-17 unless an override reason is given, which is audited
     (422 not_eligible); a second open stay anywhere (409 open_stay_exists).
@@ -260,7 +256,7 @@ def record_return(actor, absence: Absence, *, returned_on: date) -> Absence:
 
 @atomic
 def discharge(actor, stay: Stay, *, discharged_on: date, destination: str, note: str | None = None) -> Stay:
-    """Close the stay (离站) with a destination of domain.md; ends the bed from that night.
+    """Close the stay (离站) with a destination of docs/domain.md; ends the bed from that night.
 
     Refuses (nothing written): a stay already closed (409 stay_closed); a date
     before admission or in the future, an unknown destination, `other` without a

@@ -6,20 +6,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from base_ops.core.bounds import BoundedDateField, optional_id
-from base_ops.intake.models import Destination
-
-DESTINATION_LABELS = {
-    Destination.EMPLOYED: _l("Left for a job (就业安置)"),
-    Destination.RETURNED_HOME: _l("Returned home (返回户籍地)"),
-    Destination.RELATIVES: _l("Went to relatives (投亲)"),
-    Destination.ASSISTANCE_INSTITUTION: _l("Referred to a relief institution (救助机构)"),
-    Destination.SELF_LEFT: _l("Left on his own / absent too long (自行离站)"),
-    Destination.EXPELLED: _l("Expelled for breach of rules (违规清退)"),
-    Destination.REOFFENDED: _l("Taken into custody (重新犯罪)"),
-    Destination.HOSPITAL: _l("Long-term medical care (长期医疗)"),
-    Destination.DECEASED: _l("Died (死亡)"),
-    Destination.OTHER: _l("Other (reason required)"),
-}
+from base_ops.intake.vocabulary import DESTINATION_LABELS
 
 
 class AdmitForm(FlaskForm):

@@ -1,6 +1,6 @@
 """Read-only selects for stays, always through the actor's scope, and the flags a manager acts on.
 
-Flags (domain.md "At the base"): an overstay (open longer than the base's
+Flags (docs/domain.md "At the base"): an overstay (open longer than the base's
 maximum stay; flagged, not blocked), an absence without leave of more than
 ABSENCE_FLAG_NIGHTS nights (脱管 risk), from ABSENCE_CLOSE_NIGHTS nights the stay
 may be closed as self_left, and an open stay without a bed tonight.
@@ -18,11 +18,11 @@ from base_ops.beds.models import BedAssignment
 from base_ops.beds.queries import covers
 from base_ops.core import clock
 from base_ops.core.errors import NotFound
-from base_ops.core.scope import base_ids_filter
 from base_ops.extensions import db
 from base_ops.intake.models import Absence, Stay
 from base_ops.intake.stays import absence_close_nights, absence_flag_nights
 from base_ops.org.models import Base, Bed, Room
+from base_ops.org.queries import base_ids_filter
 from base_ops.residents.models import Resident
 
 
@@ -121,6 +121,15 @@ def stay_facts(stay: Stay, night: date | None = None) -> StayFacts:
     return _row_facts(row, night)
 
 
+def facts_of(stays: list[Stay], night: date | None = None) -> dict[int, StayFacts]:
+    """{stay id: stay_facts} for a page of stays in one query, not one per stay (the API list)."""
+    night = night or clock.today()
+    if not stays:
+        return {}
+    stmt = _with_bed_and_absence(select(Stay).where(Stay.id.in_([stay.id for stay in stays])), night)
+    return {row[0].id: _row_facts(row, night) for row in db.session.execute(stmt).unique().all()}
+
+
 def open_stay_ids(actor, *, base_id: int | None = None) -> Select:
     """Ids of the open stays in scope (optionally of one base), oldest admission first: what the
     list pages (a province has some ten thousand open stays)."""
@@ -145,7 +154,7 @@ def open_stays(actor, *, base_id: int | None = None, night: date | None = None,
 
 
 def stay_as_dict(stay: Stay, facts: StayFacts) -> dict:
-    """The API shape of a stay (api.md GET /stays/<id>)."""
+    """The API shape of a stay (docs/api.md GET /stays/<id>)."""
     return {
         "id": stay.id, "resident_id": stay.resident_id, "resident_name": stay.resident.name,
         "base_id": stay.base_id, "admitted_on": stay.admitted_on, "discharged_on": stay.discharged_on,

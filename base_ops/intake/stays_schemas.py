@@ -1,4 +1,4 @@
-"""API shapes for stays, leave, absences and discharge (api.md "Stays, beds, meals"; explicit fields only)."""
+"""API shapes for stays, leave, absences and discharge (docs/api.md "Stays, beds, meals"; explicit fields only)."""
 
 import marshmallow as ma
 

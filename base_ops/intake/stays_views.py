@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 
 from base_ops.beds.models import BedAssignment
-from base_ops.beds.queries import board
+from base_ops.beds.queries import boards
 from base_ops.core import clock
+from base_ops.core.actor import current_actor
 from base_ops.core.bounds import int_arg
 from base_ops.core.errors import DomainError
 from base_ops.core.identity import mask_id_number
@@ -18,26 +18,23 @@ from base_ops.extensions import db
 from base_ops.intake import stays as services
 from base_ops.intake import stays_queries as queries
 from base_ops.intake.models import Destination
-from base_ops.intake.stays_forms import DESTINATION_LABELS, AbsenceForm, AdmitForm, DischargeForm, LeaveForm, ReturnForm
+from base_ops.intake.stays_forms import AbsenceForm, AdmitForm, DischargeForm, LeaveForm, ReturnForm
+from base_ops.intake.vocabulary import DESTINATION_LABELS
 from base_ops.org.models import Base
 from base_ops.org.queries import bases_in_scope
 
 bp = Blueprint("stays", __name__)
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 def _bases():
-    return db.session.scalars(bases_in_scope(_actor()).order_by(Base.name)).all()
+    return db.session.scalars(bases_in_scope(current_actor()).order_by(Base.name)).all()
 
 
 @bp.get("/stays")
 def list_stays():
     base_id = int_arg("base_id")
-    page = db.paginate(queries.open_stay_ids(_actor(), base_id=base_id), per_page=100, error_out=False)
-    rows = queries.open_stays(_actor(), base_id=base_id, stay_ids=list(page.items))
+    page = db.paginate(queries.open_stay_ids(current_actor(), base_id=base_id), per_page=100, error_out=False)
+    rows = queries.open_stays(current_actor(), base_id=base_id, stay_ids=list(page.items))
     return render_template("intake/stays.html", rows=rows, page=page, bases=_bases(), base_id=base_id,
                            night=clock.today(), flag_nights=services.absence_flag_nights())
 
@@ -47,12 +44,13 @@ def _admit_choices(form: AdmitForm) -> None:
     sex_labels = {"male": _("male"), "female": _("female")}
     form.resident_id.choices = [("", _("Choose a resident"))] + [
         (r.id, f"{r.name} · {sex_labels[r.sex.value]} · {r.birth_on.year} · {mask_id_number(r.id_number)}")
-        for r in queries.residents_to_admit(_actor())]
+        for r in queries.residents_to_admit(current_actor())]
     bases = _bases()
     form.base_id.choices = [(b.id, b.name) for b in bases]
+    rooms_of = boards([b.id for b in bases], clock.today())  # every base's board in one query
     form.bed_id.choices = [("", _("No bed yet"))] + [
         (tile.id, f"{base.name} · {room.name} ({sex_labels[room.sex.value]}) · {tile.label}")
-        for base in bases for room in board(base.id, clock.today()) for tile in room.tiles if tile.state == "vacant"]
+        for base in bases for room in rooms_of[base.id] for tile in room.tiles if tile.state == "vacant"]
 
 
 @bp.route("/stays/new", methods=["GET", "POST"])
@@ -61,7 +59,7 @@ def admit():
     _admit_choices(form)
     if form.validate_on_submit():
         try:
-            stay = services.admit(_actor(), resident_id=form.resident_id.data, base_id=form.base_id.data,
+            stay = services.admit(current_actor(), resident_id=form.resident_id.data, base_id=form.base_id.data,
                                   admitted_on=form.admitted_on.data, bed_id=form.bed_id.data,
                                   referral_source=form.referral_source.data, override_reason=form.override_reason.data)
         except DomainError as error:
@@ -90,7 +88,7 @@ def _render_detail(stay, **forms):
 
 @bp.get("/stays/<int:stay_id>")
 def stay_detail(stay_id: int):
-    return _render_detail(queries.get_stay(_actor(), stay_id))
+    return _render_detail(queries.get_stay(current_actor(), stay_id))
 
 
 def _post(stay, form_name: str, form, call, done: str):
@@ -108,28 +106,29 @@ def _post(stay, form_name: str, form, call, done: str):
 
 @bp.post("/stays/<int:stay_id>/leaves")
 def record_leave(stay_id: int):
-    stay = queries.get_stay(_actor(), stay_id)
+    stay = queries.get_stay(current_actor(), stay_id)
     return _post(stay, "leave_form", LeaveForm(prefix="leave"), lambda f: services.record_leave(
-        _actor(), stay, start_on=f.start_on.data, end_on=f.end_on.data, reason=f.reason.data), _("Leave recorded."))
+        current_actor(), stay, start_on=f.start_on.data, end_on=f.end_on.data, reason=f.reason.data),
+        _("Leave recorded."))
 
 
 @bp.post("/stays/<int:stay_id>/absences")
 def record_absence(stay_id: int):
-    stay = queries.get_stay(_actor(), stay_id)
+    stay = queries.get_stay(current_actor(), stay_id)
     return _post(stay, "absence_form", AbsenceForm(prefix="absence"), lambda f: services.record_absence(
-        _actor(), stay, start_on=f.start_on.data, note=f.note.data), _("Absence recorded."))
+        current_actor(), stay, start_on=f.start_on.data, note=f.note.data), _("Absence recorded."))
 
 
 @bp.post("/absences/<int:absence_id>/return")
 def record_return(absence_id: int):
-    absence = queries.get_absence(_actor(), absence_id)
+    absence = queries.get_absence(current_actor(), absence_id)
     return _post(absence.stay, "return_form", ReturnForm(prefix="return"), lambda f: services.record_return(
-        _actor(), absence, returned_on=f.returned_on.data), _("Return recorded."))
+        current_actor(), absence, returned_on=f.returned_on.data), _("Return recorded."))
 
 
 @bp.post("/stays/<int:stay_id>/discharge")
 def discharge(stay_id: int):
-    stay = queries.get_stay(_actor(), stay_id)
+    stay = queries.get_stay(current_actor(), stay_id)
     return _post(stay, "discharge_form", DischargeForm(prefix="discharge"), lambda f: services.discharge(
-        _actor(), stay, discharged_on=f.discharged_on.data, destination=f.destination.data, note=f.note.data),
+        current_actor(), stay, discharged_on=f.discharged_on.data, destination=f.destination.data, note=f.note.data),
         _("Stay closed."))

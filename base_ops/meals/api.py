@@ -1,9 +1,9 @@
-"""GET /api/v1/bases/<id>/meal-roster?date= (api.md "Stays, beds, meals")."""
+"""GET /api/v1/bases/<id>/meal-roster?date= (docs/api.md "Stays, beds, meals")."""
 
 import marshmallow as ma
-from flask_login import current_user
 from flask_smorest import Blueprint
 
+from base_ops.core.actor import current_actor
 from base_ops.core.api import StrictSchema
 from base_ops.core.clock import today
 from base_ops.meals import queries
@@ -40,5 +40,5 @@ class RosterSchema(ma.Schema):
 @blp.response(200, RosterSchema)
 def get_meal_roster(args, base_id):
     """Residents served that day by meal and diet (in a stay, not on leave, not absent)."""
-    base = org_queries.get_base(current_user._get_current_object(), base_id)
+    base = org_queries.get_base(current_actor(), base_id)
     return queries.roster(base.id, args["date"] or today())

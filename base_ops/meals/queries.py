@@ -2,7 +2,7 @@
 
 A resident is served on day d when a stay covers the night of d
 (admitted_on <= d < discharged_on, or still open) and he is neither on leave
-(start_on <= d < end_on) nor absent without leave that day (domain.md "Meals":
+(start_on <= d < end_on) nor absent without leave that day (docs/domain.md "Meals":
 on leave no meals are served; absent, he is not there to eat).
 Meal cost of a month = resident-days served x the base's meal standard.
 """
@@ -51,8 +51,18 @@ def diet_counts(base_id: int, day: date) -> dict[str, int]:
     return counts
 
 
+def served_count(base_ids: list[int], day: date) -> int:
+    """Residents served that day at these bases (the sum of their diet_counts), in one query."""
+    if not base_ids:
+        return 0
+    return db.session.scalar(
+        select(func.count()).select_from(Resident).join(Stay, Stay.resident_id == Resident.id)
+        .where(Stay.base_id.in_(base_ids), _served_on(day))
+    )
+
+
 def roster(base_id: int, day: date) -> dict:
-    """api.md meal-roster body: every meal counts the residents served that day, by diet."""
+    """docs/api.md meal-roster body: every meal counts the residents served that day, by diet."""
     counts = diet_counts(base_id, day)
     return {"date": day, "residents": sum(counts.values()), "meals": {meal: dict(counts) for meal in MEALS}}
 

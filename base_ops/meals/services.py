@@ -10,10 +10,8 @@ from base_ops.core import audit
 from base_ops.core.excel import Column, Sheet, generate_xlsx
 from base_ops.extensions import db
 from base_ops.meals import queries
+from base_ops.meals.vocabulary import DIET_LABELS, MEAL_LABELS
 from base_ops.org.models import Base
-
-DIET_LABELS = {"standard": "普通餐", "halal": "清真餐", "vegetarian": "素食", "medical": "病号餐"}
-MEAL_LABELS = {"breakfast": "早餐", "lunch": "午餐", "dinner": "晚餐"}
 
 
 def export_roster(actor, base: Base, day: date) -> bytes:
@@ -23,14 +21,15 @@ def export_roster(actor, base: Base, day: date) -> bytes:
         name="就餐统计",
         title=f"{base.name} 就餐名单",
         filters=[f"日期：{day.isoformat()}", f"就餐人数：{sum(counts.values())}"],
-        columns=[Column("餐别", 10), *(Column(DIET_LABELS[d], 10, "int") for d in counts), Column("合计", 10, "int")],
-        rows=[[MEAL_LABELS[m], *counts.values(), sum(counts.values())] for m in queries.MEALS],
+        columns=[Column("餐别", 10), *(Column(str(DIET_LABELS[d]), 10, "int") for d in counts),
+                 Column("合计", 10, "int")],
+        rows=[[str(MEAL_LABELS[m]), *counts.values(), sum(counts.values())] for m in queries.MEALS],
     )
     detail = Sheet(
         name="名单",
         columns=[Column("序号", 6, "int"), Column("姓名", 14), Column("饮食", 10), Column("房间", 10),
                  Column("床位", 8)],
-        rows=([i, line.name, DIET_LABELS[line.diet], line.room or "", line.bed or ""]
+        rows=([i, line.name, str(DIET_LABELS[line.diet]), line.room or "", line.bed or ""]
               for i, line in enumerate(lines, start=1)),
     )
     content = generate_xlsx([summary, detail])

@@ -8,11 +8,13 @@ from flask import Blueprint, Response, abort, render_template
 from flask_login import current_user
 
 from base_ops.accounts.auth import fresh_login_required
+from base_ops.core.actor import current_actor
 from base_ops.core.bounds import date_arg, int_arg, month_arg
 from base_ops.core.clock import today
 from base_ops.core.excel import XLSX_MIMETYPE
 from base_ops.extensions import db
 from base_ops.meals import queries, services
+from base_ops.meals.vocabulary import DIET_LABELS, MEAL_LABELS
 from base_ops.org import queries as org_queries
 from base_ops.org.models import Base
 
@@ -24,7 +26,7 @@ def _day_arg() -> date:
 
 
 def _base_arg() -> Base:
-    actor = current_user._get_current_object()
+    actor = current_actor()
     base_id = int_arg("base_id")
     if base_id is None:
         base = db.session.scalars(org_queries.bases_in_scope(actor).order_by(Base.id).limit(1)).first()
@@ -45,7 +47,8 @@ def _xlsx(content: bytes, filename: str) -> Response:
 def roster():
     base, day = _base_arg(), _day_arg()
     bases = db.session.scalars(org_queries.bases_in_scope(current_user).order_by(Base.name)).all()
-    return render_template("meals/roster.html", base=base, day=day, bases=bases,
+    return render_template("meals/roster.html", base=base, day=day, bases=bases, diet_labels=DIET_LABELS,
+                           meal_labels=MEAL_LABELS,
                            counts=queries.diet_counts(base.id, day), lines=queries.roster_lines(base.id, day),
                            previous_day=day - timedelta(days=1), next_day=day + timedelta(days=1))
 
@@ -54,7 +57,7 @@ def roster():
 @fresh_login_required
 def roster_xlsx():
     base, day = _base_arg(), _day_arg()
-    content = services.export_roster(current_user._get_current_object(), base, day)
+    content = services.export_roster(current_actor(), base, day)
     return _xlsx(content, f"meal-roster-{base.id}-{day.isoformat()}.xlsx")
 
 
@@ -73,6 +76,6 @@ def monthly_cost():
 def monthly_cost_xlsx():
     month = _month_arg()
     bases = db.session.scalars(org_queries.bases_in_scope(current_user).order_by(Base.name)).all()
-    content = services.export_monthly_cost(current_user._get_current_object(), bases, month,
+    content = services.export_monthly_cost(current_actor(), bases, month,
                                            today() + timedelta(days=1))
     return _xlsx(content, f"meal-cost-{month.strftime('%Y-%m')}.xlsx")

@@ -1,10 +1,10 @@
-"""The Reference part of api.md: regions, bases, rooms, beds, dibao standards."""
+"""The Reference part of docs/api.md: regions, bases, rooms, beds, dibao standards."""
 
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_smorest import Blueprint
 
 from base_ops.accounts.models import Role
+from base_ops.core.actor import current_actor
 from base_ops.core.api import PageArgsSchema, page_schema, paginate
 from base_ops.core.clock import today
 from base_ops.core.errors import NotFound
@@ -31,10 +31,6 @@ blp = Blueprint("reference_api", __name__, description="Regions, bases, rooms, b
 BasePageSchema = page_schema(BaseSchema, "BasePage")
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 @blp.route("/regions", methods=["GET"])
 @blp.arguments(RegionQuerySchema, location="query")
 @blp.response(200, RegionSchema(many=True))
@@ -47,7 +43,7 @@ def list_regions(args):
 @blp.arguments(BaseCreateSchema)
 @blp.response(201, BaseSchema)
 def create_base(body):
-    return services.create_base(_actor(), **body)
+    return services.create_base(current_actor(), **body)
 
 
 @blp.route("/bases", methods=["GET"])
@@ -55,28 +51,29 @@ def create_base(body):
 @blp.response(200, BasePageSchema)
 def list_bases(args):
     """Bases in the caller's scope."""
-    return paginate(db.session, queries.bases_in_scope(_actor()), Base.id, args["limit"], args["cursor"])
+    return paginate(db.session, queries.bases_in_scope(current_actor()), Base.id, args["limit"], args["cursor"])
 
 
 @blp.route("/bases/<int:base_id>", methods=["GET"])
 @blp.response(200, BaseSchema)
 def get_base(base_id):
-    return queries.get_base(_actor(), base_id)
+    return queries.get_base(current_actor(), base_id)
 
 
 @blp.route("/bases/<int:base_id>/rooms", methods=["POST"])
 @blp.arguments(RoomCreateSchema)
 @blp.response(201, RoomSchema)
 def create_room(body, base_id):
-    return services.create_room(_actor(), queries.get_base(_actor(), base_id), **body)
+    return services.create_room(current_actor(), queries.get_base(current_actor(), base_id), **body)
 
 
 @blp.route("/rooms/<int:room_id>/beds", methods=["POST"])
 @blp.arguments(BedCreateSchema)
 @blp.response(201, BedSchema)
 def create_bed(body, room_id):
-    room = queries.get_room(_actor(), room_id)
-    return services.create_bed(_actor(), room, label=body["label"], in_service_from=body["in_service_from"] or today())
+    room = queries.get_room(current_actor(), room_id)
+    return services.create_bed(current_actor(), room, label=body["label"],
+                               in_service_from=body["in_service_from"] or today())
 
 
 @blp.route("/beds/<int:bed_id>", methods=["PATCH"])
@@ -84,8 +81,9 @@ def create_bed(body, room_id):
 @blp.response(200, BedSchema)
 def update_bed(body, bed_id):
     """Take a bed out of service or back, from a night on (default today); history is kept."""
-    bed = queries.get_bed(_actor(), bed_id)
-    return services.set_bed_service(_actor(), bed, in_service=body["in_service"], from_on=body["from_on"] or today())
+    bed = queries.get_bed(current_actor(), bed_id)
+    return services.set_bed_service(current_actor(), bed, in_service=body["in_service"],
+                                    from_on=body["from_on"] or today())
 
 
 @blp.route("/bases/<int:base_id>/beds", methods=["GET"])
@@ -93,15 +91,15 @@ def update_bed(body, bed_id):
 @blp.response(200, BedNightSchema(many=True))
 def list_base_beds(args, base_id):
     """Occupants are shown to base managers and county officers; the admin sees beds only (三权分立)."""
-    base = queries.get_base(_actor(), base_id)
-    return queries.beds_of_base(base, args["on"] or today(), with_occupants=_actor().role != Role.ADMIN)
+    base = queries.get_base(current_actor(), base_id)
+    return queries.beds_of_base(base, args["on"] or today(), with_occupants=current_actor().role != Role.ADMIN)
 
 
 @blp.route("/reference/dibao/<string:region_code>/<int:year>", methods=["PUT"])
 @blp.arguments(DibaoPutSchema)
 @blp.response(200, DibaoSchema)
 def put_dibao(body, region_code, year):
-    row, _created = services.put_dibao(_actor(), region_code=region_code, year=year, monthly=body["monthly"])
+    row, _created = services.put_dibao(current_actor(), region_code=region_code, year=year, monthly=body["monthly"])
     return row
 
 

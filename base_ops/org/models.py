@@ -61,7 +61,7 @@ class Base(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     address: Mapped[str] = mapped_column(String(200))
-    # domain.md "At the base": maximum stay 180 days, configurable per base.
+    # docs/domain.md "At the base": maximum stay 180 days, configurable per base.
     max_stay_days: Mapped[int] = mapped_column(default=180)
     # CNY per person per day, for the meal cost.
     meal_standard: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("30.00"))
@@ -115,7 +115,7 @@ class Bed(TimestampMixin, db.Model):
 class BedServicePeriod(db.Model):
     """Nights [start_on, end_on) a bed is in service; end_on NULL = still in service.
 
-    Kept as history so past available bed-nights stay correct (domain.md
+    Kept as history so past available bed-nights stay correct (docs/domain.md
     "Rates and reports": a bed-night is available when the bed is in service).
     """
 
@@ -145,7 +145,7 @@ class BedServicePeriod(db.Model):
 
 
 class DibaoStandard(TimestampMixin, db.Model):
-    """Monthly 城乡最低生活保障标准 of a region for a year (domain.md living allowance)."""
+    """Monthly 城乡最低生活保障标准 of a region for a year (docs/domain.md "Living allowance")."""
 
     __tablename__ = "dibao_standards"
 

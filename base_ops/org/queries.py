@@ -5,12 +5,31 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 
 from base_ops.core.errors import NotFound
-from base_ops.core.scope import base_ids_filter
+from base_ops.core.roles import Role
+from base_ops.core.scope import region_contains
 from base_ops.extensions import db
 from base_ops.org.models import Base, Bed, BedServicePeriod, DibaoStandard, Region, RegionLevel, Room
+
+
+def base_ids_filter(actor, base_id_column) -> ColumnElement[bool]:
+    """SQL filter: base_id_column is one of the actor's bases.
+
+    The row-level scope of everything kept per base (stays, residents, courses, referrals...).
+    It lives here, with the bases it selects, rather than in core.scope: the kernel imports no
+    domain package.
+    """
+    role = actor.role
+    if role == Role.ADMIN:
+        return true()
+    if role == Role.COUNTY_OFFICER and actor.region_code:
+        return base_id_column.in_(select(Base.id).where(region_contains(Base.region_code, actor.region_code)))
+    if role in (Role.BASE_MANAGER, Role.TRAINER):
+        ids = actor.base_ids
+        return base_id_column.in_(ids) if ids else false()
+    return false()
 
 
 def bases_in_scope(actor) -> Select:

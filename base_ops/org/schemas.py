@@ -1,4 +1,4 @@
-"""API shapes for the Reference part of api.md (explicit fields only)."""
+"""API shapes for the Reference part of docs/api.md (explicit fields only)."""
 
 import marshmallow as ma
 

@@ -115,7 +115,7 @@ def set_bed_service(actor, bed: Bed, *, in_service: bool, from_on: date) -> Bed:
     """Put a bed in or out of service from a night on, keeping the history.
 
     Past nights keep the state they had, so past available bed-nights (the
-    occupancy denominator, domain.md) stay correct. Changes are only allowed
+    occupancy denominator, docs/domain.md) stay correct. Changes are only allowed
     after the latest recorded change, so history is never rewritten.
     """
     periods = bed.service_periods
@@ -149,7 +149,7 @@ def set_bed_service(actor, bed: Bed, *, in_service: bool, from_on: date) -> Bed:
 
 
 def _refuse_if_occupied(bed: Bed, from_on: date) -> None:
-    """409 bed_occupied if a bed assignment covers a night from `from_on` on (api.md).
+    """409 bed_occupied if a bed assignment covers a night from `from_on` on (docs/api.md).
 
     Bed assignments arrive with the intake work; this looks them up through the
     registry of occupancy checks that module registers, so org never imports it.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import func, select
 
+from base_ops.core.actor import current_actor
 from base_ops.core.clock import today
 from base_ops.core.errors import DomainError
 from base_ops.core.ui import flash_error, form_errors_from
@@ -18,13 +18,9 @@ from base_ops.org.models import Base, Region
 bp = Blueprint("org", __name__)
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 @bp.get("/bases")
 def list_bases():
-    page = db.paginate(queries.bases_in_scope(_actor()).order_by(Base.region_code, Base.name), per_page=50,
+    page = db.paginate(queries.bases_in_scope(current_actor()).order_by(Base.region_code, Base.name), per_page=50,
                        error_out=False)
     counts = queries.bed_counts_by_base([b.id for b in page.items], today())
     return render_template("org/bases.html", page=page, counts=counts)
@@ -32,7 +28,7 @@ def list_bases():
 
 @bp.get("/bases/<int:base_id>")
 def base_detail(base_id: int):
-    base = queries.get_base(_actor(), base_id)
+    base = queries.get_base(current_actor(), base_id)
     night = today()
     beds = queries.beds_of_base(base, night)
     rooms: dict[int, dict] = {}
@@ -53,7 +49,7 @@ def new_base():
     form = BaseForm()
     if form.validate_on_submit():
         try:
-            base = services.create_base(_actor(), name=form.name.data, region_code=form.region_code.data,
+            base = services.create_base(current_actor(), name=form.name.data, region_code=form.region_code.data,
                                         address=form.address.data, max_stay_days=form.max_stay_days.data,
                                         meal_standard=form.meal_standard.data)
         except DomainError as error:
@@ -66,11 +62,11 @@ def new_base():
 
 @bp.route("/admin/bases/<int:base_id>/edit", methods=["GET", "POST"])
 def edit_base(base_id: int):
-    base = queries.get_base(_actor(), base_id)
+    base = queries.get_base(current_actor(), base_id)
     form = BaseForm(obj=base)
     if form.validate_on_submit():
         try:
-            services.update_base(_actor(), base, name=form.name.data, region_code=form.region_code.data,
+            services.update_base(current_actor(), base, name=form.name.data, region_code=form.region_code.data,
                                  address=form.address.data, max_stay_days=form.max_stay_days.data,
                                  meal_standard=form.meal_standard.data, is_active=form.is_active.data)
         except DomainError as error:
@@ -83,11 +79,11 @@ def edit_base(base_id: int):
 
 @bp.post("/admin/bases/<int:base_id>/rooms")
 def new_room(base_id: int):
-    base = queries.get_base(_actor(), base_id)
+    base = queries.get_base(current_actor(), base_id)
     form = RoomForm(prefix="room")
     if form.validate_on_submit():
         try:
-            room = services.create_room(_actor(), base, name=form.name.data, sex=form.sex.data)
+            room = services.create_room(current_actor(), base, name=form.name.data, sex=form.sex.data)
             flash(_("Room %(name)s added.", name=room.name), "success")
         except DomainError as error:
             flash_error(error)
@@ -98,11 +94,11 @@ def new_room(base_id: int):
 
 @bp.post("/admin/rooms/<int:room_id>/beds")
 def new_bed(room_id: int):
-    room = queries.get_room(_actor(), room_id)
+    room = queries.get_room(current_actor(), room_id)
     form = BedForm(prefix="bed")
     if form.validate_on_submit():
         try:
-            bed = services.create_bed(_actor(), room, label=form.label.data,
+            bed = services.create_bed(current_actor(), room, label=form.label.data,
                                       in_service_from=form.in_service_from.data or today())
             flash(_("Bed %(label)s added.", label=bed.label), "success")
         except DomainError as error:
@@ -114,11 +110,11 @@ def new_bed(room_id: int):
 
 @bp.post("/admin/beds/<int:bed_id>/service")
 def set_bed_service(bed_id: int):
-    bed = queries.get_bed(_actor(), bed_id)
+    bed = queries.get_bed(current_actor(), bed_id)
     form = BedServiceForm(prefix="svc")
     if form.validate_on_submit():
         try:
-            services.set_bed_service(_actor(), bed, in_service=form.in_service.data == "1",
+            services.set_bed_service(current_actor(), bed, in_service=form.in_service.data == "1",
                                      from_on=form.from_on.data or today())
             flash(_("Bed %(label)s updated.", label=bed.label), "success")
         except DomainError as error:
@@ -149,7 +145,7 @@ def dibao():
     form = DibaoForm()
     if form.validate_on_submit():
         try:
-            services.put_dibao(_actor(), region_code=form.region_code.data, year=form.year.data,
+            services.put_dibao(current_actor(), region_code=form.region_code.data, year=form.year.data,
                                monthly=form.monthly.data)
         except DomainError as error:
             form_errors_from(form, error)

@@ -1,8 +1,8 @@
-"""JSON API of the placements module (api.md "Enterprises, postings, placements")."""
+"""JSON API of the placements module (docs/api.md "Enterprises, postings, placements")."""
 
-from flask_login import current_user
 from flask_smorest import Blueprint
 
+from base_ops.core.actor import current_actor
 from base_ops.core.api import page_schema, paginate
 from base_ops.extensions import db
 from base_ops.placements import queries, services
@@ -29,10 +29,6 @@ ReferralPageSchema = page_schema(ReferralSchema, "ReferralPage")
 PlacementPageSchema = page_schema(PlacementSchema, "PlacementPage")
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 @blp.route("/referrals", methods=["POST"])
 @blp.arguments(ReferralCreateSchema)
 @blp.response(201, ReferralSchema)
@@ -40,8 +36,8 @@ def create_referral(body):
     """A base manager refers a resident with an open stay at his base to an open posting.
     `409 posting_full` when no position is open, `409 posting_not_open`, `409 referral_exists`,
     `422 no_open_stay`."""
-    referral = services.refer(_actor(), **body)
-    return queries.referral_view(_actor(), referral)
+    referral = services.refer(current_actor(), **body)
+    return queries.referral_view(current_actor(), referral)
 
 
 @blp.route("/referrals", methods=["GET"])
@@ -49,18 +45,18 @@ def create_referral(body):
 @blp.response(200, ReferralPageSchema)
 def list_referrals(args):
     """Referrals in the caller's scope (an enterprise: its candidates, with the allowed fields only)."""
-    stmt = queries.referrals_in_scope(_actor(), status=args["status"], posting_id=args["posting_id"])
+    stmt = queries.referrals_in_scope(current_actor(), status=args["status"], posting_id=args["posting_id"])
     page = paginate(db.session, stmt, Referral.id, args["limit"], args["cursor"])
-    page["items"] = queries.referral_views(_actor(), page["items"])
+    page["items"] = queries.referral_views(current_actor(), page["items"])
     return page
 
 
 @blp.route("/referrals/<int:referral_id>", methods=["GET"])
 @blp.response(200, ReferralSchema)
 def get_referral(referral_id):
-    """An enterprise sees only the candidate fields domain.md allows: name, sex, age, diet,
-    skills, courses completed and certificates."""
-    return queries.referral_view(_actor(), queries.get_referral(_actor(), referral_id))
+    """An enterprise sees only these candidate fields: name, sex, age, diet, skills, courses completed and
+    certificates (docs/domain.md "What an enterprise may see" leaves out the diet: a known gap)."""
+    return queries.referral_view(current_actor(), queries.get_referral(current_actor(), referral_id))
 
 
 @blp.route("/referrals/<int:referral_id>/status", methods=["POST"])
@@ -69,8 +65,9 @@ def get_referral(referral_id):
 def set_referral_status(body, referral_id):
     """referred -> interviewing -> offered (the enterprise); declined_by_employer (the enterprise);
     declined_by_resident (either); withdrawn (the base manager). `409 invalid_transition`."""
-    referral = services.move_referral(_actor(), queries.get_referral(_actor(), referral_id), status=body["status"])
-    return queries.referral_view(_actor(), referral)
+    actor = current_actor()
+    referral = services.move_referral(actor, queries.get_referral(actor, referral_id), status=body["status"])
+    return queries.referral_view(actor, referral)
 
 
 @blp.route("/placements", methods=["POST"])
@@ -79,32 +76,33 @@ def set_referral_status(body, referral_id):
 def create_placement(body):
     """The hire of an `offered` referral: it becomes `hired` and takes one open position
     (`409 posting_full` when none is left)."""
-    referral = queries.get_referral(_actor(), body.pop("referral_id"))
-    return queries.placement_view(_actor(), services.hire(_actor(), referral, **body))
+    referral = queries.get_referral(current_actor(), body.pop("referral_id"))
+    return queries.placement_view(current_actor(), services.hire(current_actor(), referral, **body))
 
 
 @blp.route("/placements", methods=["GET"])
 @blp.arguments(PlacementListArgsSchema, location="query")
 @blp.response(200, PlacementPageSchema)
 def list_placements(args):
-    stmt = queries.placements_in_scope(_actor(), active_only=args["active"])
+    stmt = queries.placements_in_scope(current_actor(), active_only=args["active"])
     page = paginate(db.session, stmt, Placement.id, args["limit"], args["cursor"])
-    page["items"] = [queries.placement_view(_actor(), p) for p in page["items"]]
+    versions = queries.agreement_versions(page["items"])
+    page["items"] = [queries.placement_view(current_actor(), p, versions) for p in page["items"]]
     return page
 
 
 @blp.route("/placements/<int:placement_id>", methods=["GET"])
 @blp.response(200, PlacementSchema)
 def get_placement(placement_id):
-    return queries.placement_view(_actor(), queries.get_placement(_actor(), placement_id))
+    return queries.placement_view(current_actor(), queries.get_placement(current_actor(), placement_id))
 
 
 @blp.route("/placements/<int:placement_id>/cancel", methods=["POST"])
 @blp.response(200, PlacementSchema)
 def cancel_placement(placement_id):
     """Undo the hire: the referral goes back to `offered`, the posting gets its position back."""
-    placement = services.cancel_placement(_actor(), queries.get_placement(_actor(), placement_id))
-    return queries.placement_view(_actor(), placement)
+    placement = services.cancel_placement(current_actor(), queries.get_placement(current_actor(), placement_id))
+    return queries.placement_view(current_actor(), placement)
 
 
 @blp.route("/placements/<int:placement_id>/checks", methods=["POST"])
@@ -112,15 +110,15 @@ def cancel_placement(placement_id):
 @blp.response(201, CheckSchema)
 def create_check(body, placement_id):
     """A retention check; `month_mark` (1, 3, 6, 12) is computed from the start date."""
-    return services.record_check(_actor(), queries.get_placement(_actor(), placement_id), **body)
+    return services.record_check(current_actor(), queries.get_placement(current_actor(), placement_id), **body)
 
 
 @blp.route("/placements/<int:placement_id>/end", methods=["POST"])
 @blp.arguments(PlacementEndSchema)
 @blp.response(200, PlacementSchema)
 def end_placement(body, placement_id):
-    placement = services.end_placement(_actor(), queries.get_placement(_actor(), placement_id), **body)
-    return queries.placement_view(_actor(), placement)
+    placement = services.end_placement(current_actor(), queries.get_placement(current_actor(), placement_id), **body)
+    return queries.placement_view(current_actor(), placement)
 
 
 @blp.route("/placements/<int:placement_id>/discharge", methods=["POST"])
@@ -128,7 +126,8 @@ def end_placement(body, placement_id):
 @blp.response(200, StayDischargedSchema)
 def discharge(body, placement_id):
     """Discharge the placed resident's open stay with destination `employed` (base manager)."""
-    stay = services.discharge_to_employment(_actor(), queries.get_placement(_actor(), placement_id), **body)
+    actor = current_actor()
+    stay = services.discharge_to_employment(actor, queries.get_placement(actor, placement_id), **body)
     return {"stay_id": stay.id, "discharged_on": stay.discharged_on, "destination": stay.destination.value}
 
 
@@ -137,4 +136,4 @@ def discharge(body, placement_id):
 @blp.response(200, DueCheckSchema(many=True))
 def due_checks(args):
     """Retention checks due within `within_days` (default 14) and overdue ones, soonest first."""
-    return [queries.due_check_view(d) for d in queries.due_checks(_actor(), within_days=args["within_days"])]
+    return [queries.due_check_view(d) for d in queries.due_checks(current_actor(), within_days=args["within_days"])]

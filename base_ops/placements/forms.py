@@ -6,25 +6,6 @@ from wtforms import BooleanField, DecimalField, HiddenField, SelectField, String
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from base_ops.core.bounds import BoundedDateField, BoundedIntegerField, optional_id
-from base_ops.placements.models import ReferralStatus
-
-REFERRAL_STATUS_LABELS = {
-    ReferralStatus.REFERRED: _l("Referred"),
-    ReferralStatus.INTERVIEWING: _l("Interviewing"),
-    ReferralStatus.OFFERED: _l("Offered"),
-    ReferralStatus.HIRED: _l("Hired"),
-    ReferralStatus.DECLINED_BY_EMPLOYER: _l("Declined by the employer"),
-    ReferralStatus.DECLINED_BY_RESIDENT: _l("Declined by the resident"),
-    ReferralStatus.WITHDRAWN: _l("Withdrawn"),
-}
-# Button labels for the moves of the pipeline.
-MOVE_LABELS = {
-    ReferralStatus.INTERVIEWING: _l("Invite to interview"),
-    ReferralStatus.OFFERED: _l("Make an offer"),
-    ReferralStatus.DECLINED_BY_EMPLOYER: _l("Decline"),
-    ReferralStatus.DECLINED_BY_RESIDENT: _l("Resident declined"),
-    ReferralStatus.WITHDRAWN: _l("Withdraw the referral"),
-}
 
 
 class ReferralForm(FlaskForm):

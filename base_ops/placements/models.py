@@ -92,7 +92,7 @@ class Placement(TimestampMixin, db.Model):
 
 
 class RetentionCheck(TimestampMixin, db.Model):
-    """Still employed? Checked at 1, 3, 6 and 12 months (domain.md)."""
+    """Still employed? Checked at 1, 3, 6 and 12 months (docs/domain.md)."""
 
     __tablename__ = "retention_checks"
 

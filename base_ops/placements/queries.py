@@ -1,5 +1,5 @@
 """Read-only selects for referrals, placements and retention checks, through the actor's scope,
-and the candidate view an enterprise is allowed (domain.md "Employers, jobs and placements").
+and the candidate view an enterprise is allowed (docs/domain.md "Employers, jobs and placements").
 
 Scope: an enterprise user sees the referrals and placements of his enterprise; base
 managers and county officers those of the bases in their scope (the referring base).
@@ -22,15 +22,15 @@ from sqlalchemy.orm import lazyload, selectinload
 from base_ops.accounts.models import Role, User
 from base_ops.core.clock import today
 from base_ops.core.errors import NotFound
-from base_ops.core.scope import base_ids_filter
 from base_ops.enterprises.models import Enterprise, JobPosting, PlacementAgreement
 from base_ops.extensions import db
 from base_ops.intake.models import Stay
 from base_ops.org.models import Base
+from base_ops.org.queries import base_ids_filter
 from base_ops.placements.models import Placement, Referral, ReferralEvent, ReferralStatus
 from base_ops.residents.models import Resident
 
-# Retention checks (still employed?) at 1, 3, 6 and 12 months (domain.md).
+# Retention checks (still employed?) at 1, 3, 6 and 12 months (docs/domain.md).
 CHECK_MARKS = (1, 3, 6, 12)
 # A check falls due this many days ahead of its date (the "due soon" list), and a check
 # made that early already answers it.
@@ -179,7 +179,7 @@ def completed_courses_of(resident_ids: list[int]) -> dict[int, list[dict]]:
 
 
 def candidate(resident: Resident, courses: list[dict], on: date | None = None) -> dict:
-    """The candidate as an enterprise may see him (domain.md): an explicit allow-list."""
+    """The candidate as an enterprise may see him (docs/domain.md): an explicit allow-list."""
     return {
         "name": resident.name,
         "sex": str(resident.sex.value if hasattr(resident.sex, "value") else resident.sex),
@@ -331,16 +331,28 @@ def due_checks(actor, on: date | None = None, within_days: int = DUE_WINDOW_DAYS
     return sorted(due, key=lambda d: (d.due_on, d.placement.id))
 
 
-def placement_view(actor, placement: Placement) -> dict:
-    """A placement for the API; staff also get `resident_id` and `stay_id`."""
-    agreement = db.session.get(PlacementAgreement, placement.agreement_id) if placement.agreement_id else None
+def agreement_versions(placements: list[Placement]) -> dict[int, int]:
+    """{agreement id: version} of the placements' agreements, in one query for a whole page."""
+    ids = sorted({p.agreement_id for p in placements if p.agreement_id})
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(PlacementAgreement.id, PlacementAgreement.version).where(PlacementAgreement.id.in_(ids))
+    ).all())
+
+
+def placement_view(actor, placement: Placement, versions: dict[int, int] | None = None) -> dict:
+    """A placement for the API; staff also get `resident_id` and `stay_id`. A list passes `versions`
+    (agreement_versions of its page) so its rows cost no query each."""
+    if versions is None:
+        versions = agreement_versions([placement])
     upcoming = next_check(placement)
     view = {
         "id": placement.id, "referral_id": placement.referral_id, "candidate_name": placement.resident.name,
         "enterprise_id": placement.enterprise_id, "enterprise_name": db.session.get(Enterprise,
                                                                                      placement.enterprise_id).name,
         "posting_id": placement.referral.posting_id, "posting_title": placement.referral.posting.title,
-        "agreement_id": placement.agreement_id, "agreement_version": agreement.version if agreement else None,
+        "agreement_id": placement.agreement_id, "agreement_version": versions.get(placement.agreement_id),
         "started_on": placement.started_on, "contract_months": placement.contract_months,
         "monthly_wage": placement.monthly_wage, "social_insurance": placement.social_insurance,
         "ended_on": placement.ended_on, "end_reason": placement.end_reason, "is_cancelled": placement.is_cancelled,

@@ -1,4 +1,4 @@
-"""API shapes for referrals, placements and retention checks (api.md "Enterprises, postings, placements").
+"""API shapes for referrals, placements and retention checks (docs/api.md "Enterprises, postings, placements").
 
 Responses are built by placements.queries (`referral_view`, `placement_view`) from an
 allow-list; fields marked "staff only" are absent from what an enterprise receives.
@@ -38,7 +38,7 @@ class CandidateCourseSchema(ma.Schema):
 
 
 class CandidateSchema(ma.Schema):
-    """What an enterprise may see of a candidate (domain.md) — and nothing else."""
+    """What an enterprise may see of a candidate (docs/domain.md) — and nothing else."""
 
     name = ma.fields.String(required=True)
     sex = ma.fields.String(required=True)

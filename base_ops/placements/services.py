@@ -1,7 +1,7 @@
 """Placement use cases: referrals (推荐) and their pipeline, the hire (a placement), undoing it,
 retention checks, the end of a placement, and discharge to employment in one step.
 
-The pipeline (domain.md "Employers, jobs and placements"): referred -> interviewing
+The pipeline (docs/domain.md "Employers, jobs and placements"): referred -> interviewing
 -> offered -> hired, or it ends declined_by_employer, declined_by_resident or
 withdrawn. Every move is a ReferralEvent (who, when, from, to) and an audit row.
 A hire takes one open position of the posting with a conditional UPDATE in the
@@ -324,7 +324,7 @@ def end_placement(actor, placement: Placement, *, ended_on: date, reason: str) -
 
 def discharge_to_employment(actor, placement: Placement, *, discharged_on: date):
     """A resident placed while in a stay leaves the base for the job in one step: the stays
-    module's discharge with destination `employed` (domain.md destinations)."""
+    module's discharge with destination `employed` (docs/domain.md "Discharge destinations")."""
     from base_ops.intake import stays
 
     _require_role(actor, (Role.BASE_MANAGER,), _("Discharge is the base manager's work."))

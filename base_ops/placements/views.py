@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
-from base_ops.accounts.forms import EmptyForm
 from base_ops.accounts.models import Role
+from base_ops.core.actor import current_actor
 from base_ops.core.clock import today
 from base_ops.core.errors import DomainError
+from base_ops.core.forms import EmptyForm
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.enterprises import queries as enterprise_queries
-from base_ops.enterprises.forms import POSTING_STATUS_LABELS
 from base_ops.enterprises.models import JobPosting
+from base_ops.enterprises.vocabulary import POSTING_STATUS_LABELS
 from base_ops.extensions import db
 from base_ops.placements import queries, services
 from base_ops.placements.forms import (
-    MOVE_LABELS,
-    REFERRAL_STATUS_LABELS,
     CheckForm,
     DischargeForm,
     EndForm,
@@ -28,7 +26,8 @@ from base_ops.placements.forms import (
     StatusForm,
 )
 from base_ops.placements.models import Placement, Referral, ReferralStatus
-from base_ops.residents.forms import DIET_LABELS, SEX_LABELS
+from base_ops.placements.vocabulary import MOVE_LABELS, REFERRAL_STATUS_LABELS
+from base_ops.residents.vocabulary import DIET_LABELS, SEX_LABELS
 
 bp = Blueprint("placements", __name__)
 
@@ -39,10 +38,6 @@ def _labels():
             "sex_labels": SEX_LABELS, "posting_status_labels": POSTING_STATUS_LABELS}
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 # ---------------------------------------------------------------- referrals (candidates)
 
 @bp.get("/referrals")
@@ -50,20 +45,20 @@ def list_referrals():
     status = request.args.get("status") or None
     if status not in (None, *[s.value for s in ReferralStatus]):
         status = None
-    stmt = queries.referrals_in_scope(_actor(), status=status).order_by(Referral.id.desc())
+    stmt = queries.referrals_in_scope(current_actor(), status=status).order_by(Referral.id.desc())
     page = db.paginate(stmt, per_page=50, error_out=False)
-    views = queries.referral_views(_actor(), page.items)
+    views = queries.referral_views(current_actor(), page.items)
     return render_template("placements/referrals.html", page=page, referrals=views, status=status,
-                           counts=queries.pipeline_counts(_actor()))
+                           counts=queries.pipeline_counts(current_actor()))
 
 
 def _referral_form(formdata=None) -> ReferralForm:
     form = ReferralForm(formdata=formdata) if formdata is not None else ReferralForm()
     postings = db.session.scalars(
-        enterprise_queries.postings_in_scope(_actor(), status="open").order_by(JobPosting.id.desc()).limit(500)
+        enterprise_queries.postings_in_scope(current_actor(), status="open").order_by(JobPosting.id.desc()).limit(500)
     ).all()
     form.posting_id.choices = [(p.id, f"{p.title} · {p.enterprise.name}") for p in postings]
-    form.resident_id.choices = queries.referable_residents(_actor())
+    form.resident_id.choices = queries.referable_residents(current_actor())
     return form
 
 
@@ -72,7 +67,8 @@ def new_referral():
     form = _referral_form(request.args if request.method == "GET" and request.args.get("posting_id") else None)
     if form.validate_on_submit():
         try:
-            referral = services.refer(_actor(), posting_id=form.posting_id.data, resident_id=form.resident_id.data)
+            referral = services.refer(current_actor(), posting_id=form.posting_id.data,
+                                      resident_id=form.resident_id.data)
         except DomainError as error:
             form_errors_from(form, error)
         else:
@@ -83,7 +79,7 @@ def new_referral():
 
 
 def _render_referral(referral: Referral, hire_form: HireForm | None = None, status: int = 200):
-    actor = _actor()
+    actor = current_actor()
     moves = [s for s in services.REFERRAL_MOVES[ReferralStatus(referral.status)]
              if s in services.MOVES_BY_ROLE.get(actor.role, frozenset())]
     order = list(ReferralStatus)
@@ -98,16 +94,16 @@ def _render_referral(referral: Referral, hire_form: HireForm | None = None, stat
 
 @bp.get("/referrals/<int:referral_id>")
 def referral_detail(referral_id: int):
-    return _render_referral(queries.get_referral(_actor(), referral_id))
+    return _render_referral(queries.get_referral(current_actor(), referral_id))
 
 
 @bp.post("/referrals/<int:referral_id>/status")
 def set_referral_status(referral_id: int):
-    referral = queries.get_referral(_actor(), referral_id)
+    referral = queries.get_referral(current_actor(), referral_id)
     form = StatusForm()
     if form.validate_on_submit():
         try:
-            services.move_referral(_actor(), referral, status=form.status.data)
+            services.move_referral(current_actor(), referral, status=form.status.data)
         except DomainError as error:
             flash_error(error)
         else:
@@ -118,11 +114,11 @@ def set_referral_status(referral_id: int):
 
 @bp.post("/referrals/<int:referral_id>/hire")
 def hire(referral_id: int):
-    referral = queries.get_referral(_actor(), referral_id)
+    referral = queries.get_referral(current_actor(), referral_id)
     form, status = HireForm(), 422
     if form.validate_on_submit():
         try:
-            placement = services.hire(_actor(), referral, started_on=form.started_on.data,
+            placement = services.hire(current_actor(), referral, started_on=form.started_on.data,
                                       contract_months=form.contract_months.data,
                                       monthly_wage=form.monthly_wage.data,
                                       social_insurance=form.social_insurance.data)
@@ -133,7 +129,7 @@ def hire(referral_id: int):
             flash(_("Hire recorded: %(name)s starts on %(date)s.", name=referral.resident.name,
                     date=placement.started_on.isoformat()), "success")
             return redirect(url_for("placements.placement_detail", placement_id=placement.id))
-    return _render_referral(queries.get_referral(_actor(), referral_id), hire_form=form, status=status)
+    return _render_referral(queries.get_referral(current_actor(), referral_id), hire_form=form, status=status)
 
 
 # ---------------------------------------------------------------- placements
@@ -141,18 +137,18 @@ def hire(referral_id: int):
 @bp.get("/placements")
 def list_placements():
     active = request.args.get("active") == "1"
-    stmt = queries.placements_in_scope(_actor(), active_only=active).order_by(Placement.started_on.desc(),
+    stmt = queries.placements_in_scope(current_actor(), active_only=active).order_by(Placement.started_on.desc(),
                                                                               Placement.id.desc())
     page = db.paginate(stmt, per_page=50, error_out=False)
     # The checks falling due are a to-do list for those who record them (enterprise, base manager);
     # an officer reads each placement's next check in the list instead of a province-long to-do.
-    due = queries.due_checks(_actor()) if _actor().role in services.HIRING_ROLES else None
+    due = queries.due_checks(current_actor()) if current_actor().role in services.HIRING_ROLES else None
     return render_template("placements/placements.html", page=page, active=active,
                            due=due, today=today(), next_check=queries.next_check)
 
 
 def _render_placement(placement: Placement, *, check_form=None, end_form=None, status: int = 200):
-    actor = _actor()
+    actor = current_actor()
     on = today()
     return render_template(
         "placements/placement_detail.html", placement=placement, view=queries.placement_view(actor, placement),
@@ -168,15 +164,15 @@ def _render_placement(placement: Placement, *, check_form=None, end_form=None, s
 
 @bp.get("/placements/<int:placement_id>")
 def placement_detail(placement_id: int):
-    return _render_placement(queries.get_placement(_actor(), placement_id))
+    return _render_placement(queries.get_placement(current_actor(), placement_id))
 
 
 @bp.post("/placements/<int:placement_id>/cancel")
 def cancel_placement(placement_id: int):
-    placement = queries.get_placement(_actor(), placement_id)
+    placement = queries.get_placement(current_actor(), placement_id)
     if EmptyForm().validate_on_submit():
         try:
-            services.cancel_placement(_actor(), placement)
+            services.cancel_placement(current_actor(), placement)
         except DomainError as error:
             flash_error(error)
         else:
@@ -188,11 +184,11 @@ def cancel_placement(placement_id: int):
 
 @bp.post("/placements/<int:placement_id>/checks")
 def record_check(placement_id: int):
-    placement = queries.get_placement(_actor(), placement_id)
+    placement = queries.get_placement(current_actor(), placement_id)
     form, status = CheckForm(), 422
     if form.validate_on_submit():
         try:
-            check = services.record_check(_actor(), placement, checked_on=form.checked_on.data,
+            check = services.record_check(current_actor(), placement, checked_on=form.checked_on.data,
                                           employed=form.employed.data == "1")
         except DomainError as error:
             form_errors_from(form, error)
@@ -201,32 +197,32 @@ def record_check(placement_id: int):
             flash(_("%(mark)s-month check recorded.", mark=check.month_mark) if check.month_mark
                   else _("Check recorded."), "success")
             return redirect(url_for("placements.placement_detail", placement_id=placement_id))
-    return _render_placement(queries.get_placement(_actor(), placement_id), check_form=form, status=status)
+    return _render_placement(queries.get_placement(current_actor(), placement_id), check_form=form, status=status)
 
 
 @bp.post("/placements/<int:placement_id>/end")
 def end_placement(placement_id: int):
-    placement = queries.get_placement(_actor(), placement_id)
+    placement = queries.get_placement(current_actor(), placement_id)
     form, status = EndForm(), 422
     if form.validate_on_submit():
         try:
-            services.end_placement(_actor(), placement, ended_on=form.ended_on.data, reason=form.reason.data)
+            services.end_placement(current_actor(), placement, ended_on=form.ended_on.data, reason=form.reason.data)
         except DomainError as error:
             form_errors_from(form, error)
             status = error.status
         else:
             flash(_("Placement ended."), "success")
             return redirect(url_for("placements.placement_detail", placement_id=placement_id))
-    return _render_placement(queries.get_placement(_actor(), placement_id), end_form=form, status=status)
+    return _render_placement(queries.get_placement(current_actor(), placement_id), end_form=form, status=status)
 
 
 @bp.post("/placements/<int:placement_id>/discharge")
 def discharge_employed(placement_id: int):
-    placement = queries.get_placement(_actor(), placement_id)
+    placement = queries.get_placement(current_actor(), placement_id)
     form = DischargeForm()
     if form.validate_on_submit():
         try:
-            stay = services.discharge_to_employment(_actor(), placement, discharged_on=form.discharged_on.data)
+            stay = services.discharge_to_employment(current_actor(), placement, discharged_on=form.discharged_on.data)
         except DomainError as error:
             flash_error(error)
         else:

@@ -1,13 +1,13 @@
-"""JSON API of the reports (api.md "Reports"): occupancy and placements as rows and a total, and every
+"""JSON API of the reports (docs/api.md "Reports"): occupancy and placements as rows and a total, and every
 report as a spreadsheet. Scope is resolved first: a region or base outside the caller's is a 404."""
 
 from __future__ import annotations
 
 import marshmallow as ma
 from flask import Response
-from flask_login import current_user
 from flask_smorest import Blueprint
 
+from base_ops.core.actor import current_actor
 from base_ops.core.api import StrictSchema
 from base_ops.core.errors import NotFound
 from base_ops.core.excel import XLSX_MIMETYPE
@@ -64,7 +64,7 @@ PlacementsReportSchema = _report_schema("PlacementsReport", PlacementsRow)
 
 def _filter(args):
     start, end = default_period(args["start"], args["end"])
-    return resolve_filter(current_user._get_current_object(), start=start, end=end, region_code=args["region_code"],
+    return resolve_filter(current_actor(), start=start, end=end, region_code=args["region_code"],
                           base_id=args["base_id"], group_by=args["group_by"])
 
 
@@ -91,7 +91,7 @@ def report_spreadsheet(args, name: str):
     if name not in spreadsheets.NAMES:
         raise NotFound(f"No report named {name}.")
     f = _filter(args)
-    content = spreadsheets.download(current_user._get_current_object(), name, f)
+    content = spreadsheets.download(current_actor(), name, f)
     return Response(content, mimetype=XLSX_MIMETYPE,
                     headers={"Content-Disposition": f"attachment; filename={name}-{f.start}-{f.end}.xlsx"})
 

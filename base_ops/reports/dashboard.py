@@ -107,7 +107,7 @@ def build(f: ReportFilter) -> Dashboard:
 
 def claims_by_status(summary: list[dict]) -> list[dict]:
     """Claims filed in the period by current status (from metrics.subsidy_summary), every status shown."""
-    from base_ops.subsidies.forms import STATUS_LABELS
+    from base_ops.subsidies.vocabulary import STATUS_LABELS
 
     counts: dict[str, int] = {}
     amounts: dict[str, Decimal] = {}
@@ -120,7 +120,7 @@ def claims_by_status(summary: list[dict]) -> list[dict]:
 
 def claims_by_kind(summary: list[dict]) -> list[dict]:
     """Per claim kind: filed, approved or paid (count and amount), paid amount."""
-    from base_ops.subsidies.forms import KIND_LABELS
+    from base_ops.subsidies.vocabulary import KIND_LABELS
 
     done = {"approved", "paid"}
     table = []

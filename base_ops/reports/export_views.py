@@ -2,7 +2,7 @@
 
 issue 7 item 4. POST /exports/ answers a small export with the file itself and a
 large one with a redirect to its job page; only the requester sees a job (anyone
-else gets 404). Every download needs a fresh login (security.md).
+else gets 404). Every download needs a fresh login (docs/security.md).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from io import BytesIO
 
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from base_ops.accounts.auth import fresh_login_required, is_fresh
 from base_ops.core import bounds
+from base_ops.core.actor import current_actor
 from base_ops.core.errors import ValidationFailed
 from base_ops.core.excel import XLSX_MIMETYPE
 from base_ops.core.redirects import local_path, path_of_same_site_url, safe_next
@@ -30,10 +30,6 @@ bp = Blueprint("exports", __name__, url_prefix="/exports")
 def _register_template_globals(state) -> None:
     # The export_buttons macro is imported without context by the report pages: labels as a global.
     state.app.jinja_env.globals["export_kind_labels"] = EXPORT_KINDS
-
-
-def _actor():
-    return current_user._get_current_object()
 
 
 def _back() -> str:
@@ -57,13 +53,13 @@ def _export_request(form) -> dict:
 
 @bp.post("/")
 def create_export():
-    if not is_fresh():  # security.md: any export needs a fresh login; come back to the report page after
+    if not is_fresh():  # docs/security.md: any export needs a fresh login; come back to the report page after
         flash(_("Please confirm your password to continue."), "info")
         return redirect(url_for("accounts.reauthenticate", next=_back()))
     try:
         values = _export_request(request.form)
         kind = values.pop("kind")
-        result = jobs.request_export(_actor(), kind, **values)
+        result = jobs.request_export(current_actor(), kind, **values)
     except ValidationFailed as error:
         flash_error(error)
         return redirect(_back())
@@ -77,24 +73,24 @@ def create_export():
 
 @bp.get("/")
 def list_jobs():
-    return render_template("exports/list.html", jobs=jobs.list_jobs(_actor()), progress_of=jobs.progress_of,
+    return render_template("exports/list.html", jobs=jobs.list_jobs(current_actor()), progress_of=jobs.progress_of,
                            kinds=EXPORT_KINDS, status=ExportStatus)
 
 
 @bp.get("/<int:job_id>")
 def job_detail(job_id: int):
-    job = jobs.get_job(_actor(), job_id)
+    job = jobs.get_job(current_actor(), job_id)
     return render_template("exports/job.html", job=job, progress=jobs.progress_of(job), kinds=EXPORT_KINDS,
                            status=ExportStatus)
 
 
 @bp.get("/<int:job_id>/status")
 def job_status(job_id: int):
-    return jsonify(jobs.progress_of(jobs.get_job(_actor(), job_id)))
+    return jsonify(jobs.progress_of(jobs.get_job(current_actor(), job_id)))
 
 
 @bp.get("/<int:job_id>/download")
 @fresh_login_required
 def download(job_id: int):
-    job, path = jobs.job_file(_actor(), job_id)
+    job, path = jobs.job_file(current_actor(), job_id)
     return send_file(path, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=job.filename or path.name)

@@ -3,9 +3,9 @@
 Each kind is one SELECT over the filter's bases, streamed (`yield_per`, a server-side
 cursor on PostgreSQL) into an XlsxWriter workbook in `constant_memory` mode, row by
 row, so a 100,000-row export holds neither the rows nor the sheet in memory
-(architecture.md rule 8; pandas' `to_excel` would defeat constant_memory). Formula-safe
+(docs/architecture.md rule 8; pandas' `to_excel` would defeat constant_memory). Formula-safe
 as core.excel: strings only through `write_string` with `strings_to_formulas` off, so
-"=1+1" in a name stays text; ID numbers are masked text (security.md "Input and
+"=1+1" in a name stays text; ID numbers are masked text (docs/security.md "Input and
 output"). The filter used is written above the header, a totals row below the data.
 
 The filter passed in must already be resolved against the actor's scope
@@ -91,7 +91,7 @@ def _placements_select(f: ReportFilter) -> Select:
 
 
 def employed_at(started_on: date, ended_on: date | None, checked: bool | None, months: int, on: date) -> str:
-    """Still employed `months` after the start (domain.md "Retention")?
+    """Still employed `months` after the start (docs/domain.md "Retention")?
 
     Ended before the mark → no; else the check recorded for that mark; else not yet
     reached; else ended after the mark → yes; else the mark passed with no check.
@@ -134,7 +134,7 @@ def _count_placement(t: list[Any], row: list) -> None:
 # ---------------------------------------------------------------- leavers
 
 def _leavers_select(f: ReportFilter) -> Select:
-    """Stays discharged in [start, end) at the filter's bases (domain.md "placement rate": the leavers)."""
+    """Stays discharged in [start, end) at the filter's bases (docs/domain.md "Placement rate": the leavers)."""
     from base_ops.intake.models import Stay
     from base_ops.org.models import Base
     from base_ops.residents.models import Resident
@@ -212,7 +212,7 @@ def _resident_totals(t: list[Any]) -> list:
 
 def destination_labels() -> dict:
     """The stays module's destination labels, in Chinese whatever the user's UI language."""
-    from base_ops.intake.stays_forms import DESTINATION_LABELS
+    from base_ops.intake.vocabulary import DESTINATION_LABELS
 
     with force_locale("zh_CN"):
         return {destination: str(label) for destination, label in DESTINATION_LABELS.items()}
@@ -331,7 +331,7 @@ def _styles(book) -> dict:
 
 
 def _write_text(ws, row, col, value, fmt):
-    # write_string, never write(): a leading =, +, -, @ stays text (security.md).
+    # write_string, never write(): a leading =, +, -, @ stays text (docs/security.md).
     ws.write_string(row, col, value if isinstance(value, str) else str(value), fmt)
 
 

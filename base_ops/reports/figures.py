@@ -2,7 +2,7 @@
 
 Rates over a region are computed from summed numerators and denominators, never
 by averaging the rates of its parts; a zero denominator gives None, shown as "—"
-(domain.md "Rates and reports"). Every count here can be summed across bases,
+(docs/domain.md "Rates and reports"). Every count here can be summed across bases,
 months or regions; every rate names the two counts it is made of, so a roll-up
 (a city over its counties, the monthly report over submitted counties) only
 sums counts and recomputes the rates.
@@ -54,7 +54,7 @@ PLACEMENTS = [
     _rate("avg_stay_days", _l("Average stay (days)"), "stay_days_total", "leavers", kind="days"),
 ]
 
-# Length-of-stay buckets of leavers (domain.md): ≤30, 31–60, 61–90, 91–180, >180 days.
+# Length-of-stay buckets of leavers (docs/domain.md): ≤30, 31–60, 61–90, 91–180, >180 days.
 STAY_BUCKETS = [
     ("stay_le_30", _l("≤30 days"), None, 30),
     ("stay_31_60", _l("31–60 days"), 31, 60),

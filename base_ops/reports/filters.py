@@ -1,9 +1,9 @@
 """The filter of every report, resolved against the actor's scope before any query runs.
 
-Reports go upward (domain.md "Rates and reports"): a county officer sees the bases
+Reports go upward (docs/domain.md "Rates and reports"): a county officer sees the bases
 of his region (a county, or every county under his city or province), a base
 manager his own bases. A request for a region or base outside that scope is
-answered as not found (security.md "county X asking for county Y's report").
+answered as not found (docs/security.md "Object scope": county X asking for county Y's report).
 """
 
 from __future__ import annotations

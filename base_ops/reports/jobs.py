@@ -8,7 +8,7 @@ polling the job sees it while the export's read is still streaming. The file is
 written under a random name and published only when complete (a failure leaves no
 partial file), kept EXPORT_KEEP_HOURS (24), then deleted by the purge that runs when
 a job starts, when a user lists his jobs, and from `flask exports purge`. Every
-download is audited with its row count (security.md "Audit": every export).
+download is audited with its row count (docs/security.md "Audit": every export).
 """
 
 from __future__ import annotations
@@ -337,7 +337,7 @@ def purge_orphans() -> int:
 # ---------------------------------------------------------------- the requester's view of his jobs
 
 def get_job(actor, job_id: int) -> ExportJob:
-    """Only the requester sees a job; anyone else's is not found (security.md "Object scope")."""
+    """Only the requester sees a job; anyone else's is not found (docs/security.md "Object scope")."""
     job = db.session.get(ExportJob, job_id)
     if job is None or job.requested_by_id != actor.id:
         raise NotFound(_("No such export."))

@@ -1,4 +1,4 @@
-"""The rates of domain.md "Rates and reports", each computed by one aggregate statement.
+"""The rates of docs/domain.md "Rates and reports", each computed by one aggregate statement.
 
 Every metric is built the same way: a *facts* subquery with one row per thing
 counted (a bed's service period or a bed assignment cut to a month window, a
@@ -57,7 +57,7 @@ class Report:
     total: ReportRow
 
     def as_dict(self) -> dict:
-        """api.md "Reports" body: rows (key, grouping values, figures) and the total."""
+        """docs/api.md "Reports" body: rows (key, grouping values, figures) and the total."""
         def one(row: ReportRow) -> dict:
             return {"key": row.key, **row.dims, **{f.key: row.values.get(f.key) for f in self.figures}}
         return {"rows": [one(row) for row in self.rows], "total": one(self.total)}
@@ -173,7 +173,7 @@ def _rows(f: ReportFilter, raw: list[dict], figures: list[F.Figure]) -> list[Rep
 
 
 def _plain(value, kind: str = "count"):
-    """Database numbers → int for counts, a "0.00" string for money (api.md: money as decimal strings)."""
+    """Database numbers → int for counts, a "0.00" string for money (docs/api.md: money as decimal strings)."""
     if kind == "money":
         return str(Decimal(str(value or 0)).quantize(Decimal("0.01")))
     return int(value or 0)
@@ -226,7 +226,7 @@ def _occupancy_facts(f: ReportFilter, windows):
 
 
 def occupancy(f: ReportFilter) -> Report:
-    """入住率 = occupied bed-nights ÷ available bed-nights (domain.md), by the filter's dimensions."""
+    """入住率 = occupied bed-nights ÷ available bed-nights (docs/domain.md), by the filter's dimensions."""
     windows = month_windows(f)
     rows: list[ReportRow] = []
     if windows:
@@ -416,8 +416,9 @@ def _training_facts(f: ReportFilter, windows):
     from base_ops.training.models import Course, Enrolment
 
     w = _windows_subquery(windows)
-    held, marks, _held_n, attended, _excused, denominator, completed = training_queries._stats(clock.today())
-    stmt = training_queries._with_stats(
+    held, marks, _held_n, attended, _excused, denominator, completed = training_queries.progress_columns(
+        clock.today())
+    stmt = training_queries.join_progress(
         select(*_fact_columns(f, Course.base_id, Base.region_code, w.c.month),
                _one_if(completed).label("completed"), attended.label("attended"),
                case((denominator > 0, denominator), else_=0).label("expected"))
@@ -468,8 +469,8 @@ def beijing_date(utc_column):
 
 def subsidy_summary(f: ReportFilter) -> list[dict]:
     """Claims filed in the period at the filter's bases: count and sum by enterprise, kind and current
-    status (and month when grouped by month) — domain.md "Subsidies: count and sum by kind and status,
-    by enterprise and month". One aggregate statement."""
+    status (and month when grouped by month) — docs/domain.md "Subsidy figures": count and sum by kind and status,
+    by enterprise and month. One aggregate statement."""
     from base_ops.enterprises.models import Enterprise
     from base_ops.subsidies.models import Claim
 

@@ -3,7 +3,7 @@
 An export job is the record of one large spreadsheet built off the request: who
 asked for what, how far it has got, where the file is and when it goes away
 (kept 24 hours). A monthly report version is frozen once written: the app has no
-update path for it; a correction is a new version with a reason (domain.md
+update path for it; a correction is a new version with a reason (docs/domain.md
 "Rates and reports").
 """
 

@@ -1,8 +1,8 @@
 """Monthly reports (月报): a county submits a finished month, its figures frozen as submitted; a correction is a
 new version with a reason and every older version stays readable; officers above the county see which of their
-counties submitted by the deadline and the roll-up of the submitted figures (domain.md "Rates and reports").
+counties submitted by the deadline and the roll-up of the submitted figures (docs/domain.md "Rates and reports").
 
-The schedule (domain.md, "Report schedule in practice"): county → city by the 3rd of the following month
+The schedule (docs/domain.md, "Report schedule in practice"): county → city by the 3rd of the following month
 (`MONTHLY_REPORT_DUE_DAY`). A county is on time when its first version was submitted on or before the due day,
 in China time; a later correction does not make it late, nor does it make a late report on time.
 
@@ -206,7 +206,7 @@ def latest_version_number(region_code: str, month: str) -> int:
 
 
 def _require_submitter(actor, region_code) -> Region:
-    """Only the officer of the county itself submits; officers above read (domain.md: county → city)."""
+    """Only the officer of the county itself submits; officers above read (docs/domain.md: county → city)."""
     region = region_in_scope(actor, region_code)
     if RegionLevel(region.level) != RegionLevel.COUNTY or region.code != actor.region_code:
         raise PermissionDenied(_("Only the county's own officer submits its monthly report."))

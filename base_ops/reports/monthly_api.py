@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask_login import current_user
 from flask_smorest import Blueprint
 
+from base_ops.core.actor import current_actor
 from base_ops.core.api import StrictSchema
 from base_ops.org.models import RegionLevel
 from base_ops.reports import monthly
@@ -81,10 +81,6 @@ class MonthlyOverviewSchema(ma.Schema):
     rollup = ma.fields.Nested(RollupSchema, metadata={"description": "a city or province: the roll-up"})
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 def _report(report: MonthlyReport) -> dict:
     return {"id": report.id, "region_code": report.region_code, "region_name": report.region.name,
             "month": report.month, "version": report.version, "figures": report.figures, "reason": report.reason,
@@ -106,7 +102,7 @@ def _county_status(row: monthly.CountyMonth) -> dict:
 def get_monthly(args):
     """A county: its versions of the month. A city or province: each county's standing (on time, late,
     missing, overdue) and the roll-up of the latest submitted versions. Outside your region: `404`."""
-    actor = _actor()
+    actor = current_actor()
     region = monthly.region_in_scope(actor, args["region_code"] or actor.region_code)
     month = args["month"]
     body = {"region_code": region.code, "region_name": region.name, "level": RegionLevel(region.level).value,
@@ -128,4 +124,4 @@ def get_monthly(args):
 def submit_monthly(body):
     """Submit your county's finished month: its figures are frozen as a new version. A second submission is a
     correction and needs a `reason` (`422`); a version submitted at the same moment by someone else: `409`."""
-    return _report(monthly.submit_month(_actor(), body["region_code"], body["month"], body["reason"]))
+    return _report(monthly.submit_month(current_actor(), body["region_code"], body["month"], body["reason"]))

@@ -6,35 +6,21 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 from wtforms.widgets import HiddenInput
 
+from base_ops.core.actor import current_actor
 from base_ops.core.bounds import BoundedIntegerField, int_arg
 from base_ops.core.errors import DomainError, ValidationFailed
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.org.models import RegionLevel
 from base_ops.reports import monthly
+from base_ops.reports.vocabulary import SECTION_LABELS, STATUS_LABELS
 
 bp = Blueprint("monthly", __name__, url_prefix="/reports/monthly")
 
-SECTION_LABELS = {
-    "occupancy": _l("Occupancy"),
-    "placements": _l("Admissions and placements"),
-    "length_of_stay": _l("Length of stay (leavers)"),
-    "retention": _l("Retention"),
-    "training": _l("Training"),
-    "handover": _l("Handover"),
-    "subsidies": _l("Subsidies"),
-}
-STATUS_LABELS = {
-    monthly.Status.ON_TIME: _l("Submitted on time"),
-    monthly.Status.LATE: _l("Submitted late"),
-    monthly.Status.MISSING: _l("Not yet submitted"),
-    monthly.Status.OVERDUE: _l("Overdue"),
-}
 
 
 class SubmitForm(FlaskForm):
@@ -49,14 +35,10 @@ def _labels():
     return {"status_labels": STATUS_LABELS, "section_labels": SECTION_LABELS, "Status": monthly.Status}
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 @bp.get("/")
 def index():
     """A county officer: his recent months. An officer above: the counties × a month and the roll-up."""
-    actor = _actor()
+    actor = current_actor()
     own = monthly.region_in_scope(actor, actor.region_code)
     if own.level == RegionLevel.COUNTY:
         rows = monthly.county_months(actor, own.code, monthly.recent_months())
@@ -84,7 +66,7 @@ def submit(region_code: str, month: str):
     if not form.validate_on_submit():
         return _render_month(region_code, month, form, 422)
     try:
-        report = monthly.submit_month(_actor(), region_code, month, form.reason.data, version=form.version.data)
+        report = monthly.submit_month(current_actor(), region_code, month, form.reason.data, version=form.version.data)
     except DomainError as error:
         if error.status in (403, 404):
             raise
@@ -97,7 +79,7 @@ def submit(region_code: str, month: str):
 
 def _render_month(region_code: str, month: str, form: SubmitForm, status: int = 200):
     """The month's figures: the chosen (default: latest) version frozen, next to the live figures."""
-    actor = _actor()
+    actor = current_actor()
     standing = monthly.county_month(actor, region_code, month)
     versions = monthly.versions(actor, region_code, month)
     wanted = int_arg("version")

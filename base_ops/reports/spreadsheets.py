@@ -100,7 +100,7 @@ def report_xlsx(report: Report, scope: str) -> bytes:
 
 def subsidies_xlsx(f, scope: str) -> tuple[bytes, int]:
     """Claims filed in the period by enterprise, month, kind and status: count and amount, with totals."""
-    from base_ops.subsidies.forms import KIND_LABELS, STATUS_LABELS
+    from base_ops.subsidies.vocabulary import KIND_LABELS, STATUS_LABELS
 
     with force_locale("zh_CN"):
         rows = metrics.subsidy_summary(f)
@@ -126,7 +126,7 @@ NAMES = ("occupancy", "placements", "overview", "subsidies")
 
 
 def download(actor, name: str, f) -> bytes:
-    """Build a named report's spreadsheet and write the audit row (security.md: every export, with its row
+    """Build a named report's spreadsheet and write the audit row (docs/security.md: every export, with its row
     count) in its own transaction."""
     scope = scope_name(f)
     if name == "subsidies":

@@ -4,13 +4,13 @@ number, and the report spreadsheets. Scope is resolved by reports.filters before
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
-from flask_login import current_user
 
 from base_ops.accounts.auth import fresh_login_required
+from base_ops.core.actor import current_actor
 from base_ops.core.bounds import page_number
 from base_ops.core.errors import DomainError, NotFound, ValidationFailed
 from base_ops.core.excel import XLSX_MIMETYPE
-from base_ops.intake.stays_forms import DESTINATION_LABELS
+from base_ops.intake.vocabulary import DESTINATION_LABELS
 from base_ops.reports import dashboard, exports, people, spreadsheets
 from base_ops.reports import figures as F
 from base_ops.reports.filters import resolve_filter, scope_name
@@ -20,17 +20,13 @@ from base_ops.reports.periods import default_period
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 def _resolve(form: ReportFilterForm):
     """The form's filter within the actor's scope; form errors and domain errors go on the form."""
     if not form.validate():
         return None
     start, end = default_period(form.start.data, form.end.data)
     try:
-        return resolve_filter(_actor(), start=start, end=end, region_code=form.region_code.data or None,
+        return resolve_filter(current_actor(), start=start, end=end, region_code=form.region_code.data or None,
                               base_id=form.base_id.data)
     except NotFound:
         abort(404)
@@ -50,7 +46,7 @@ def index():
         return render_template("reports/dashboard.html", form=form, board=None), 422
     board = dashboard.build(f)
     return render_template("reports/dashboard.html", form=form, board=board,
-                           trail=people.trail(_actor(), f), scope_name=scope_name(f),
+                           trail=people.trail(current_actor(), f), scope_name=scope_name(f),
                            titles=spreadsheets.report_titles(), export_kinds=exports.EXPORT_KINDS, display=F.display)
 
 
@@ -63,7 +59,7 @@ def people_list():
     listing = people.listing(f, form.kind.data, form.destination.data or None,
                              page=page_number())
     return render_template("reports/people.html", form=form, listing=listing, f=f,
-                           trail=people.trail(_actor(), f), scope_name=scope_name(f),
+                           trail=people.trail(current_actor(), f), scope_name=scope_name(f),
                            kinds=exports.EXPORT_KINDS, destination_label=DESTINATION_LABELS.get(listing.destination),
                            page_args={k: v for k, v in request.args.items() if k != "page"})
 
@@ -81,10 +77,10 @@ def report_xlsx(name: str):
                                          for problem in errors), fields=problems)
     start, end = default_period(form.start.data, form.end.data)
     try:
-        f = resolve_filter(_actor(), start=start, end=end, region_code=form.region_code.data or None,
+        f = resolve_filter(current_actor(), start=start, end=end, region_code=form.region_code.data or None,
                            base_id=form.base_id.data, group_by=request.args.get("group_by") or "base")
     except NotFound:
         abort(404)
-    content = spreadsheets.download(_actor(), name, f)
+    content = spreadsheets.download(current_actor(), name, f)
     return Response(content, mimetype=XLSX_MIMETYPE,
                     headers={"Content-Disposition": f"attachment; filename={name}-{f.start}-{f.end}.xlsx"})

@@ -1,4 +1,4 @@
-"""Resident forms (shape and format only; every rule lives in residents.services) and display labels."""
+"""Resident forms (shape and format only; every rule lives in residents.services, every label in vocabulary)."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -6,50 +6,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from base_ops.core.bounds import BoundedDateField, BoundedIntegerField, optional_id
-from base_ops.intake.models import Destination
-from base_ops.residents.models import CaseNoteKind, Diet, SubjectType
-
-CASE_NOTE_KIND_LABELS = {
-    CaseNoteKind.TALK: _l("Talk"),  # 谈心谈话
-    CaseNoteKind.COUNSELLING: _l("Counselling"),  # 心理咨询
-    CaseNoteKind.JOB_GUIDANCE: _l("Job guidance"),  # 就业指导
-    CaseNoteKind.EDUCATION: _l("Education"),  # 教育
-    CaseNoteKind.REWARD: _l("Reward"),  # 奖励
-    CaseNoteKind.BREACH: _l("Breach of rules"),  # 违纪
-}
-SUBJECT_TYPE_LABELS = {
-    SubjectType.RELEASED: _l("Released from prison"),  # 刑满释放人员
-    SubjectType.CORRECTION_ENDED: _l("Community correction ended"),  # 解除社区矫正人员
-}
-DIET_LABELS = {
-    Diet.STANDARD: _l("Standard"),
-    Diet.HALAL: _l("Halal"),  # 清真
-    Diet.VEGETARIAN: _l("Vegetarian"),
-    Diet.MEDICAL: _l("Medical diet"),  # 病号餐
-}
-SEX_LABELS = {"male": _l("Male"), "female": _l("Female")}
-DESTINATION_LABELS = {
-    Destination.EMPLOYED: _l("Employed"),
-    Destination.RETURNED_HOME: _l("Returned home"),
-    Destination.RELATIVES: _l("Went to relatives"),
-    Destination.ASSISTANCE_INSTITUTION: _l("Relief institution"),
-    Destination.SELF_LEFT: _l("Left on his own"),
-    Destination.EXPELLED: _l("Expelled"),
-    Destination.REOFFENDED: _l("Reoffended"),
-    Destination.HOSPITAL: _l("Long-term medical care"),
-    Destination.DECEASED: _l("Deceased"),
-    Destination.OTHER: _l("Other"),
-}
-# Flags as the forms show them, in the order of domain.md "Who is served".
-FLAG_LABELS = {
-    "is_homeless": _l("No home (无家可归)"),
-    "has_no_relatives": _l("No relatives to go to (无亲可投)"),
-    "is_unemployed": _l("No job (无业可就)"),
-    "reoffend_risk": _l("Obvious tendency to reoffend"),
-    "state_security": _l("Convicted of endangering state security"),
-    "false_identity": _l("False name, identity or address (三假)"),
-    "special_hardship": _l("Community-correction subject in special hardship"),
-}
+from base_ops.residents.vocabulary import CASE_NOTE_KIND_LABELS, DIET_LABELS, FLAG_LABELS, SUBJECT_TYPE_LABELS
 
 
 class ResidentForm(FlaskForm):

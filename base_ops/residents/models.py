@@ -3,7 +3,7 @@
 Identity is derived from the ID number (GB 11643-1999): sex from the 17th digit,
 birth date from characters 7-14; never typed. Offence, sentence, prison, release
 date, risk, health notes, bank account and the ID number itself are sensitive
-personal information (GB/T 35273-2020 Table B.2; domain.md "Who is served").
+personal information (GB/T 35273-2020 Table B.2; docs/domain.md "Who is served").
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from base_ops.core.enums import enum_column
 from base_ops.extensions import db
 from base_ops.org.models import Region, Sex
 
-# 帮教期: 5 years after release from prison, 3 after community correction ends (seed 002 (三)3).
+# 帮教期: 5 years after release from prison, 3 after community correction ends (seed 002 二(三)3).
 SUPPORT_YEARS = {"released": 5, "correction_ended": 3}
 
 
@@ -73,7 +73,7 @@ class Resident(TimestampMixin, db.Model):
     # 报到: registration at the 司法所 of the 户籍 (seed 002 三(三)), drives the living allowance.
     registered_on: Mapped[date | None]
 
-    # Category flags (domain.md "Who is served").
+    # Category flags (docs/domain.md "Who is served").
     is_homeless: Mapped[bool] = mapped_column(default=False)  # 无家可归
     has_no_relatives: Mapped[bool] = mapped_column(default=False)  # 无亲可投
     is_unemployed: Mapped[bool] = mapped_column(default=False)  # 无业可就
@@ -119,7 +119,7 @@ class Resident(TimestampMixin, db.Model):
 
 
 class CaseNote(TimestampMixin, db.Model):
-    """A dated 帮教记录 on a resident's file (seed 002 (三)5: 一人一档)."""
+    """A dated 帮教记录 on a resident's file (seed 002 二(三)5: 一人一档)."""
 
     __tablename__ = "case_notes"
 

@@ -1,7 +1,7 @@
 """Read-only selects for residents, always through the actor's scope.
 
 A resident is in the scope of the base that registered him and of every base
-where he has or had a stay (api.md "Residents and notices"); county officers
+where he has or had a stay (docs/api.md "Residents and notices"); county officers
 see the residents of their region's bases.
 """
 
@@ -16,10 +16,10 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from base_ops.beds.models import BedAssignment
 from base_ops.core.errors import NotFound, ValidationFailed
-from base_ops.core.scope import base_ids_filter
 from base_ops.extensions import db
 from base_ops.intake.models import Stay
 from base_ops.org.models import Base, Bed
+from base_ops.org.queries import base_ids_filter
 from base_ops.residents.models import CaseNote, Resident
 
 

@@ -1,4 +1,4 @@
-"""API shapes for residents and case notes (api.md "Residents and notices"; explicit fields only)."""
+"""API shapes for residents and case notes (docs/api.md "Residents and notices"; explicit fields only)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Resident use cases: the person's file (一人一档, seed 002 (三)5), case notes, sensitive views.
+"""Resident use cases: the person's file (一人一档, seed 002 二(三)5), case notes, sensitive views.
 
-Identity comes from the ID number alone (GB 11643-1999, domain.md "Identity"):
+Identity comes from the ID number alone (GB 11643-1999, docs/domain.md "Identity"):
 sex and birth date are derived, never typed, and one person has one file.
 The ID number, bank account and health notes are sensitive personal
 information (GB/T 35273-2020 Table B.2): every view of them is audited, and
@@ -375,7 +375,7 @@ def _holds_a_bed(resident: Resident) -> bool:
 
 
 def record_sensitive_view(actor, resident: Resident, fields=SENSITIVE_FIELDS, via: str = "page") -> Resident:
-    """Audit a view of the full ID number, bank account or health notes (security.md "Audit";
+    """Audit a view of the full ID number, bank account or health notes (docs/security.md "Audit";
     PIPL art. 51: least privilege). Refused for roles that may never see them."""
     if not may_see_sensitive(actor):
         raise PermissionDenied(_("You may not see this resident's sensitive information."))
@@ -385,7 +385,7 @@ def record_sensitive_view(actor, resident: Resident, fields=SENSITIVE_FIELDS, vi
 
 
 def add_case_note(actor, resident: Resident, *, kind, noted_on, text) -> CaseNote:
-    """A dated 帮教记录 on the file (seed 002 (三)5; 评价奖惩, seed 003): not in the future,
+    """A dated 帮教记录 on the file (seed 002 二(三)5; 评价奖惩, seed 003): not in the future,
     at most 2000 characters, linked to the open stay when he has one at the manager's base."""
     if actor is None or actor.role != Role.BASE_MANAGER:
         raise PermissionDenied(_("Only base managers write case notes."))

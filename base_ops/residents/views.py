@@ -4,38 +4,35 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 
 from base_ops.accounts.auth import fresh_login_required
+from base_ops.core.actor import current_actor
 from base_ops.core.bounds import page_number
 from base_ops.core.clock import today
 from base_ops.core.errors import DomainError
 from base_ops.core.identity import mask_id_number
 from base_ops.core.ui import FetchedPage, flash_error, form_errors_from
 from base_ops.extensions import db
+from base_ops.intake.vocabulary import DESTINATION_LABELS
 from base_ops.org.models import Base
 from base_ops.org.queries import region_path
 from base_ops.placements.queries import placements_of_resident
-from base_ops.residents import forms, queries, services
+from base_ops.residents import queries, services, vocabulary
 from base_ops.residents.forms import CaseNoteForm, ResidentForm, SearchForm, edit_form
 from base_ops.residents.models import Resident
 from base_ops.training.queries import courses_of_resident
 
 bp = Blueprint("residents", __name__)
 RESIDENTS_PER_PAGE = 50
-# Templates mask ID numbers with `|mask_id` (first 6 + last 4; domain.md "Identity").
+# Templates mask ID numbers with `|mask_id` (first 6 + last 4; docs/domain.md "Identity").
 bp.add_app_template_filter(mask_id_number, "mask_id")
 
 
 @bp.context_processor
 def _labels():
-    return {"case_note_kind_labels": forms.CASE_NOTE_KIND_LABELS, "subject_type_labels": forms.SUBJECT_TYPE_LABELS,
-            "diet_labels": forms.DIET_LABELS, "destination_labels": forms.DESTINATION_LABELS,
-            "flag_labels": forms.FLAG_LABELS}
-
-
-def _actor():
-    return current_user._get_current_object()
+    return {"case_note_kind_labels": vocabulary.CASE_NOTE_KIND_LABELS,
+            "subject_type_labels": vocabulary.SUBJECT_TYPE_LABELS, "diet_labels": vocabulary.DIET_LABELS,
+            "destination_labels": DESTINATION_LABELS, "flag_labels": vocabulary.FLAG_LABELS}
 
 
 @bp.get("/residents")
@@ -43,7 +40,7 @@ def list_residents():
     form = SearchForm(request.args)
     number = page_number()
     try:
-        ids, total = queries.resident_list_page(_actor(), form.q.data, number, RESIDENTS_PER_PAGE)
+        ids, total = queries.resident_list_page(current_actor(), form.q.data, number, RESIDENTS_PER_PAGE)
     except DomainError as error:
         flash_error(error)
         form.q.data = None  # never echo back what may be a whole ID number
@@ -56,10 +53,10 @@ def list_residents():
 @bp.route("/residents/new", methods=["GET", "POST"])
 def new_resident():
     form = ResidentForm()
-    form.base_id.choices = [(b.id, b.name) for b in _actor().bases]
+    form.base_id.choices = [(b.id, b.name) for b in current_actor().bases]
     if form.validate_on_submit():
         try:
-            resident = services.create_resident(_actor(), **form.values(editing=False))
+            resident = services.create_resident(current_actor(), **form.values(editing=False))
         except DomainError as error:
             form_errors_from(form, error)
         else:
@@ -70,11 +67,11 @@ def new_resident():
 
 @bp.route("/residents/<int:resident_id>/edit", methods=["GET", "POST"])
 def edit_resident(resident_id: int):
-    resident = queries.get_resident(_actor(), resident_id)
+    resident = queries.get_resident(current_actor(), resident_id)
     form = edit_form(resident)
     if form.validate_on_submit():
         try:
-            services.update_resident(_actor(), resident, **form.values(editing=True))
+            services.update_resident(current_actor(), resident, **form.values(editing=True))
         except DomainError as error:
             form_errors_from(form, error)
         else:
@@ -98,25 +95,25 @@ def _render_file(resident: Resident, *, reveal: bool = False, note_form: CaseNot
 
 @bp.get("/residents/<int:resident_id>")
 def resident_file(resident_id: int):
-    return _render_file(queries.get_resident(_actor(), resident_id))
+    return _render_file(queries.get_resident(current_actor(), resident_id))
 
 
 @bp.get("/residents/<int:resident_id>/sensitive")
 @fresh_login_required
 def reveal_sensitive(resident_id: int):
     """The file with the full ID number, health notes and bank account: fresh login, audited."""
-    resident = queries.get_resident(_actor(), resident_id)
-    services.record_sensitive_view(_actor(), resident)
+    resident = queries.get_resident(current_actor(), resident_id)
+    services.record_sensitive_view(current_actor(), resident)
     return _render_file(resident, reveal=True)
 
 
 @bp.post("/residents/<int:resident_id>/case-notes")
 def add_case_note(resident_id: int):
-    resident = queries.get_resident(_actor(), resident_id)
+    resident = queries.get_resident(current_actor(), resident_id)
     form = CaseNoteForm()
     if form.validate_on_submit():
         try:
-            services.add_case_note(_actor(), resident, kind=form.kind.data, noted_on=form.noted_on.data,
+            services.add_case_note(current_actor(), resident, kind=form.kind.data, noted_on=form.noted_on.data,
                                    text=form.text.data)
         except DomainError as error:
             form_errors_from(form, error)

@@ -1,4 +1,4 @@
-"""`flask seed regions`, `flask seed demo` and `flask seed synthetic` (api.md command line)."""
+"""`flask seed regions`, `flask seed demo` and `flask seed synthetic` (docs/api.md command line)."""
 
 import sys
 

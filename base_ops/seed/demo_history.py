@@ -5,7 +5,7 @@ placement rate, occupancy trend, retention, training, handover and subsidy figur
 This module adds, deterministically (a fixed random seed, dates relative to the load day), about
 fourteen months of past stays at the three demo bases and what goes with them:
 
-- past residents with stays that ended, destinations in the proportions of domain.md ("At the base":
+- past residents with stays that ended, destinations in the proportions of docs/domain.md ("At the base":
   most `employed` or `returned_home`, a few `reoffended`, one `hospital`), bed assignments covering
   `[admitted_on, discharged_on)` on beds of their sex that never overlap each other, a bed's service
   periods, or today's residents (each bed's history ends before its current occupant's admission);
@@ -50,7 +50,7 @@ WOMEN_PRISON = ("浙江省女子监狱", "330110")
 OFFENCES = ["盗窃罪", "诈骗罪", "故意伤害罪", "抢劫罪", "寻衅滋事罪", "交通肇事罪", "开设赌场罪", "合同诈骗罪",
             "非法拘禁罪", "聚众斗殴罪", "掩饰、隐瞒犯罪所得罪", "走私、贩卖、运输毒品罪"]
 LEAVE_REASONS = ["回原籍办理身份证", "探望生病的母亲", "到人社部门办理社保", "参加招聘会面试"]
-# (destination, share of leavers); `employed` takes what is left. domain.md "At the base".
+# (destination, share of leavers); `employed` takes what is left. docs/domain.md "At the base".
 DESTINATION_SHARES = [("returned_home", 0.20), ("relatives", 0.10), ("assistance_institution", 0.04),
                       ("self_left", 0.06), ("expelled", 0.04), ("reoffended", 0.06)]
 DISCHARGE_NOTES = {"expelled": "多次违反基地管理规定，经警告无效，予以清退。",
@@ -227,7 +227,7 @@ def _plan_stays(ctx: Context, slots: list[BedSlot]) -> list[PastStay]:
 
 
 def _assign_destinations(ctx: Context, stays: list[PastStay]) -> None:
-    """Destinations in domain.md proportions (at least one of each kind named), employed the rest, shuffled."""
+    """Destinations in docs/domain.md proportions (at least one of each kind named), employed the rest, shuffled."""
     stays = [past for past in stays if past.discharged_on is not None]
     n = len(stays)
     destinations = ["hospital", "other"]
@@ -246,7 +246,7 @@ def _new_person(ctx: Context, sex: str, base_region: str) -> dict:
     from stdnum.cn import ric
     from stdnum.exceptions import ValidationError
 
-    from base_ops.seed.loaders import demo_id_number
+    from base_ops.seed.id_numbers import demo_id_number
 
     rng = ctx.rng
     while True:
@@ -320,7 +320,7 @@ def _insert_stay(ctx: Context, past: PastStay) -> None:
         db.session.add(Leave(stay_id=stay.id, start_on=start, end_on=start + timedelta(days=rng.randint(1, 3)),
                              reason=rng.choice(LEAVE_REASONS), recorded_by_id=manager.id, created_at=at(start)))
     if past.destination == "self_left" and days > 35:
-        # Closed as self_left after 30 nights away (domain.md); discharge ends the absence that day.
+        # Closed as self_left after 30 nights away (docs/domain.md); discharge ends the absence that day.
         db.session.add(Absence(stay_id=stay.id, start_on=past.discharged_on - timedelta(days=31),
                                returned_on=past.discharged_on, note="未请假外出，电话无人接听",
                                recorded_by_id=manager.id, created_at=at(past.discharged_on - timedelta(days=30))))
@@ -546,14 +546,14 @@ def _insert_claims(ctx: Context, stays: list[PastStay], placements: list, notice
 
 def _enterprise_claims(ctx: Context, placements: list) -> list[PlannedClaim]:
     from base_ops.subsidies import rules
-    from base_ops.subsidies.services import _hire, _terms
+    from base_ops.subsidies.services import hire_of, terms_of
 
     rng, hr, out = ctx.rng, ctx.users["enterprise"], []
     current_month = month_key(ctx.day)
     for placement in placements:
         if placement.agreement_id is None:
             continue
-        terms, hire = _terms(ctx.agreement), _hire(placement)
+        terms, hire = terms_of(ctx.agreement), hire_of(placement)
         common = {"placement_id": placement.id, "resident_id": placement.resident_id,
                   "enterprise_id": placement.enterprise_id, "base_id": placement.referral.base_id,
                   "agreement_id": placement.agreement_id, "payee_name": ctx.enterprise.name,
@@ -586,7 +586,7 @@ def _living_claims(ctx: Context, stays: list[PastStay]) -> list[PlannedClaim]:
     """The first months of the transitional living allowance for about half the past residents (those whose
     户籍 has a dibao standard for the year; rules.living_allowance decides)."""
     from base_ops.subsidies import queries, rules
-    from base_ops.subsidies.services import _dibao_table
+    from base_ops.subsidies.services import dibao_table
 
     rng, settings, out = ctx.rng, queries.settings(), []
     for past in stays:
@@ -602,7 +602,7 @@ def _living_claims(ctx: Context, stays: list[PastStay]) -> list[PlannedClaim]:
                 break
             try:
                 amount, rule = rules.living_allowance(person, month=month_key(first), settings=settings,
-                                                      dibao=_dibao_table(resident.hukou_region_code, first.year))
+                                                      dibao=dibao_table(resident.hukou_region_code, first.year))
             except rules.NotEligible:
                 break
             out.append(PlannedClaim({"kind": "living_allowance", "subject_key": f"resident:{resident.id}",

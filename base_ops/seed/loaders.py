@@ -19,6 +19,7 @@ from base_ops.extensions import db
 from base_ops.org import services as org_services
 from base_ops.org.models import Bed
 from base_ops.seed import demo_history
+from base_ops.seed.id_numbers import demo_id_number
 
 SEED_DIR = PROJECT_ROOT / "seed"
 REGIONS_FILE = SEED_DIR / "regions.csv"
@@ -81,21 +82,6 @@ def load_demo(path: Path = DEMO_FILE, beds_from: date = date(2025, 1, 1)) -> boo
 
 
 PEOPLE_FILE = SEED_DIR / "demo" / "people.json"
-
-
-def demo_id_number(region: str, birth: str, sex: str) -> str:
-    """A valid ID number (GB 11643-1999) for invented demo people: first sequence that fits the sex."""
-    from stdnum.cn import ric
-
-    stem = region + birth.replace("-", "")
-    for seq in range(101, 999):
-        if (seq % 2 == 1) != (sex == "male"):
-            continue
-        body = f"{stem}{seq:03d}"
-        number = body + ric.calc_check_digit(body + "0")
-        if ric.is_valid(number):
-            return number
-    raise ValueError(f"no valid ID number for {region} {birth}")
 
 
 def load_demo_people(day: date, path: Path = PEOPLE_FILE) -> None:

@@ -76,13 +76,13 @@ SCALES = {
                       reuse_share=0.36),
 }
 
-# Discharge destinations (domain.md "At the base"): most leave for a job or go home; a few
+# Discharge destinations (docs/domain.md "At the base"): most leave for a job or go home; a few
 # reoffend, go to hospital or die.
 DESTINATIONS = [("employed", 42), ("returned_home", 18), ("relatives", 10), ("assistance_institution", 5),
                 ("self_left", 8), ("expelled", 4), ("reoffended", 4), ("hospital", 2), ("deceased", 1),
                 ("other", 6)]
 MOVES_PER_STAY = [(0, 42), (1, 43), (2, 15)]  # bed moves within a stay
-# Stay = 10 + exponential days, at most 240 (domain.md: 180 is the usual maximum; overstays are flagged).
+# Stay = 10 + exponential days, at most 240 (docs/domain.md: 180 is the usual maximum; overstays are flagged).
 MEAN_EXTRA_DAYS = 66
 MEAN_STAY_DAYS = 10 + MEAN_EXTRA_DAYS * (1 - math.exp(-230 / MEAN_EXTRA_DAYS))  # about 74
 
@@ -413,7 +413,7 @@ class SyntheticBuilder:
                                                 display_name=display, region_code=region, base_ids=base_ids,
                                                 seeded_password=True)
             if role == "county_officer":
-                # County officers sign in with a second factor (security.md); the secret is printed.
+                # County officers sign in with a second factor (docs/security.md); the secret is printed.
                 user.totp_secret = self.totp_secret
                 user.totp_enabled = True
             self.users[key] = user
@@ -520,7 +520,7 @@ class SyntheticBuilder:
         base, bed = stay.base, segment[0]
         sex = stay.resident.sex
         if rng.random() < 0.025:
-            # Repairs: the empty bed is out of service for a while (domain.md: beds can be taken out).
+            # Repairs: the empty bed is out of service for a while (docs/domain.md: beds can be taken out).
             back = day + timedelta(days=rng.randint(10, 120))
             self.bed_gaps[bed].append((day, back))
             schedule(back, 2, "bed_back", (base, sex, bed))
@@ -1201,7 +1201,7 @@ class SyntheticBuilder:
         return table
 
     def _finish_enterprises(self) -> None:
-        """Budgets that cover the approved and paid claims (domain.md: never exceeded), quotas ≥ hires."""
+        """Budgets that cover the approved and paid claims (docs/domain.md: never exceeded), quotas ≥ hires."""
         rows = []
         for enterprise in self.enterprises:
             for a in enterprise["agreements"]:
@@ -1224,7 +1224,7 @@ def _vacuum(tables: list[str]) -> None:
 
 
 def _is_key(flags: dict) -> bool:
-    """重点帮教对象 (domain.md "Who is served"): reoffence tendency, 危安, 三假 or 三无."""
+    """重点帮教对象 (docs/domain.md "Who is served"): reoffence tendency, 危安, 三假 or 三无."""
     three_none = flags["is_homeless"] and flags["has_no_relatives"] and flags["is_unemployed"]
     return flags["reoffend_risk"] or flags["state_security"] or flags["false_identity"] or three_none
 

@@ -1,8 +1,9 @@
-"""JSON API of the subsidies module (api.md "Claims")."""
+"""JSON API of the subsidies module (docs/api.md "Claims")."""
 
-from flask_login import current_user
 from flask_smorest import Blueprint
+from sqlalchemy.orm import selectinload
 
+from base_ops.core.actor import current_actor
 from base_ops.core.api import page_schema, paginate
 from base_ops.extensions import db
 from base_ops.subsidies import queries, services
@@ -19,12 +20,8 @@ blp = Blueprint("subsidies_api", __name__, description="Claims")
 ClaimPageSchema = page_schema(ClaimSchema, "ClaimPage")
 
 
-def _actor():
-    return current_user._get_current_object()
-
-
 def _view(claim: Claim) -> dict:
-    return queries.claim_view(_actor(), claim)
+    return queries.claim_view(current_actor(), claim)
 
 
 @blp.route("/claims", methods=["POST"])
@@ -34,7 +31,7 @@ def _view(claim: Claim) -> dict:
 def create_claim(body):
     """File a claim; the amount and its `rule` are computed. `200` with the existing claim for a
     repeated (kind, subject, month); `422 not_eligible` with the reason."""
-    claim, created = services.create_claim(_actor(), **body)
+    claim, created = services.create_claim(current_actor(), **body)
     return _view(claim), 201 if created else 200
 
 
@@ -42,8 +39,9 @@ def create_claim(body):
 @blp.arguments(ClaimListArgsSchema, location="query")
 @blp.response(200, ClaimPageSchema)
 def list_claims(args):
-    stmt = queries.claims_in_scope(_actor(), status=args["status"], kind=args["kind"], month=args["month"])
-    page = paginate(db.session, stmt, Claim.id, args["limit"], args["cursor"])
+    stmt = queries.claims_in_scope(current_actor(), status=args["status"], kind=args["kind"], month=args["month"])
+    # Each claim's history in one more query for the page, not one per claim.
+    page = paginate(db.session, stmt.options(selectinload(Claim.events)), Claim.id, args["limit"], args["cursor"])
     page["items"] = [_view(c) for c in page["items"]]
     return page
 
@@ -52,14 +50,14 @@ def list_claims(args):
 @blp.response(200, ClaimSchema)
 def get_claim(claim_id):
     """The payee account is masked unless the caller may see it."""
-    return _view(queries.get_claim(_actor(), claim_id))
+    return _view(queries.get_claim(current_actor(), claim_id))
 
 
 @blp.route("/claims/<int:claim_id>/submit", methods=["POST"])
 @blp.response(200, ClaimSchema)
 def submit_claim(claim_id):
     """draft (or a corrected rejected claim) → submitted; `409 too_many_resubmissions`."""
-    return _view(services.submit(_actor(), queries.get_claim(_actor(), claim_id)))
+    return _view(services.submit(current_actor(), queries.get_claim(current_actor(), claim_id)))
 
 
 @blp.route("/claims/<int:claim_id>/review", methods=["POST"])
@@ -67,25 +65,25 @@ def submit_claim(claim_id):
 @blp.response(200, ClaimSchema)
 def review_claim(body, claim_id):
     """The base manager: submitted → reviewed, or rejected with a reason code."""
-    return _view(services.review(_actor(), queries.get_claim(_actor(), claim_id), **body))
+    return _view(services.review(current_actor(), queries.get_claim(current_actor(), claim_id), **body))
 
 
 @blp.route("/claims/<int:claim_id>/approve", methods=["POST"])
 @blp.response(200, ClaimSchema)
 def approve_claim(claim_id):
     """The county officer: reviewed → approved; `409 budget_exceeded`."""
-    return _view(services.approve(_actor(), queries.get_claim(_actor(), claim_id)))
+    return _view(services.approve(current_actor(), queries.get_claim(current_actor(), claim_id)))
 
 
 @blp.route("/claims/<int:claim_id>/reject", methods=["POST"])
 @blp.arguments(ClaimRejectSchema)
 @blp.response(200, ClaimSchema)
 def reject_claim(body, claim_id):
-    return _view(services.reject(_actor(), queries.get_claim(_actor(), claim_id), **body))
+    return _view(services.reject(current_actor(), queries.get_claim(current_actor(), claim_id), **body))
 
 
 @blp.route("/claims/<int:claim_id>/pay", methods=["POST"])
 @blp.response(200, ClaimSchema)
 def pay_claim(claim_id):
     """The county officer: approved → paid."""
-    return _view(services.mark_paid(_actor(), queries.get_claim(_actor(), claim_id)))
+    return _view(services.mark_paid(current_actor(), queries.get_claim(current_actor(), claim_id)))

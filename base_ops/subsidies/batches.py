@@ -1,5 +1,5 @@
 """Payment batches: a county bureau gathers a month's approved claims, exports them, and marks them paid
-(domain.md "Subsidies and relief", payment; 专款专用 — every amount traceable to its claim and rule).
+(docs/domain.md "Subsidies and relief", payment; 专款专用 — every amount traceable to its claim and rule).
 
 A claim is in at most one batch: it joins with a guarded UPDATE ... WHERE batch_id IS NULL,
 so two officers gathering the same month at once cannot put one claim in two batches.

@@ -1,5 +1,5 @@
 """Claim evidence (contract, insurance record, receipts): size and type limits, stored outside static/,
-served only to those who may see the claim (security.md "Uploads"; issue 6 item 4).
+served only to those who may see the claim (docs/security.md "Uploads"; issue 6 item 4).
 
 The file on disk is named by a random token, never by the user's filename; the type is
 checked by the extension AND by the file's first bytes, so a renamed executable is refused.

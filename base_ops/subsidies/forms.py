@@ -8,23 +8,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 
 from base_ops.core.bounds import optional_id
 from base_ops.subsidies.evidence import KINDS as EVIDENCE_KINDS
-from base_ops.subsidies.models import ClaimKind, ClaimStatus
 
-KIND_LABELS = {
-    ClaimKind.ONE_TIME_HIRE: _l("One-time hiring subsidy"),
-    ClaimKind.POST_SUBSIDY: _l("Post subsidy"),
-    ClaimKind.INSURANCE_SUBSIDY: _l("Social-insurance subsidy"),
-    ClaimKind.LIVING_ALLOWANCE: _l("Transitional living allowance"),
-    ClaimKind.HANDOVER: _l("Handover subsidy"),
-}
-STATUS_LABELS = {
-    ClaimStatus.DRAFT: _l("Draft"),
-    ClaimStatus.SUBMITTED: _l("Submitted"),
-    ClaimStatus.REVIEWED: _l("Reviewed"),
-    ClaimStatus.APPROVED: _l("Approved"),
-    ClaimStatus.PAID: _l("Paid out"),
-    ClaimStatus.REJECTED: _l("Rejected"),
-}
 MONTH = Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", message=_l("Write the month as YYYY-MM."))
 
 

@@ -1,5 +1,5 @@
 """Claims with one life cycle, their history and evidence, payment batches, and the
-configurable rates the amounts are computed from (domain.md "Subsidies and relief").
+configurable rates the amounts are computed from (docs/domain.md "Subsidies and relief").
 
 One claim per (kind, subject, period) is held by a unique constraint: a repeated
 request finds the existing claim. Amounts are computed by the rules, never typed.

@@ -1,4 +1,4 @@
-"""The subsidy rules as pure functions (domain.md "Subsidies and relief"): plain values in,
+"""The subsidy rules as pure functions (docs/domain.md "Subsidies and relief"): plain values in,
 (amount, rule line) out, or NotEligible naming the reason. No database, no request.
 
 The rule line is stored with the claim in Chinese (the record the county pays from), so

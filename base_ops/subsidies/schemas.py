@@ -1,4 +1,4 @@
-"""API shapes of claims (api.md "Claims"): explicit fields only; amounts are never accepted."""
+"""API shapes of claims (docs/api.md "Claims"): explicit fields only; amounts are never accepted."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Claim use cases: create (amount computed by subsidies.rules, one claim per (kind, subject,
-month) held by the unique constraint) and the one life cycle of domain.md "Subsidies and
+month) held by the unique constraint) and the one life cycle of docs/domain.md "Subsidies and
 relief": draft → submitted → reviewed → approved → paid, rejected at review or approval.
 
 Every move is a compare-and-set UPDATE on the claim's status, so a double-clicked submit
@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from base_ops.accounts.models import Role
 from base_ops.core import audit, bounds
 from base_ops.core.clock import today
-from base_ops.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from base_ops.core.errors import Conflict, NotEligible, NotFound, PermissionDenied, ValidationFailed
 from base_ops.core.transactions import end_read_snapshot, is_busy
 from base_ops.enterprises.models import PlacementAgreement
 from base_ops.extensions import db
@@ -40,9 +40,9 @@ def invalid_transition(current: str, target: str) -> Conflict:
                     code="invalid_transition", extra={"from": current, "to": target})
 
 
-def _not_eligible(error: rules.NotEligible) -> ValidationFailed:
-    return ValidationFailed(_("Not eligible: %(reason)s", reason=error.reason),
-                            fields={error.field: [error.reason]}, code="not_eligible")
+def _not_eligible(error: rules.NotEligible) -> NotEligible:
+    """A pure rule's refusal (subsidies.rules) as the domain's one eligibility error."""
+    return NotEligible(_("Not eligible: %(reason)s", reason=error.reason), fields={error.field: [error.reason]})
 
 
 def _busy() -> Conflict:
@@ -64,7 +64,8 @@ def _require_scope(actor, claim: Claim) -> None:
 
 # ---------------------------------------------------------------- computing
 
-def _terms(agreement: PlacementAgreement) -> rules.Terms:
+def terms_of(agreement: PlacementAgreement) -> rules.Terms:
+    """An agreement's subsidy terms, as subsidies.rules reads them (also for the demo history in seed)."""
     return rules.Terms(
         starts_on=agreement.starts_on, ends_on=agreement.ends_on, min_contract_months=agreement.min_contract_months,
         one_time_subsidy=agreement.one_time_subsidy, one_time_after_months=agreement.one_time_after_months,
@@ -73,7 +74,9 @@ def _terms(agreement: PlacementAgreement) -> rules.Terms:
         insurance_subsidy_max_months=agreement.insurance_subsidy_max_months, budget=agreement.budget)
 
 
-def _hire(placement) -> rules.Hire:
+def hire_of(placement) -> rules.Hire:
+    """A placement as subsidies.rules reads a hire: start, contract, insurance, end, and the retention
+    checks that found the person not employed (also for the demo history in seed)."""
     return rules.Hire(started_on=placement.started_on, contract_months=placement.contract_months,
                       social_insurance=placement.social_insurance, ended_on=placement.ended_on,
                       not_employed_on=tuple(c.checked_on for c in placement.checks if not c.employed))
@@ -99,7 +102,9 @@ def _earlier_claims(kind: ClaimKind, subject_key: str, period: str) -> int:
     ).scalar_one()
 
 
-def _dibao_table(hukou_region_code: str, year: int) -> dict[tuple[str, int], Decimal]:
+def dibao_table(hukou_region_code: str, year: int) -> dict[tuple[str, int], Decimal]:
+    """The 低保 standards of the year for a 户籍 region and the regions above it, {(region, year): monthly},
+    as subsidies.rules.living_allowance takes them (also for the demo history in seed)."""
     rows = db.session.execute(
         select(DibaoStandard.region_code, DibaoStandard.monthly).where(
             DibaoStandard.region_code.in_(rules.region_candidates(hukou_region_code)), DibaoStandard.year == year)
@@ -123,8 +128,8 @@ def _enterprise_claim(actor, kind: ClaimKind, placement_id, period: str) -> dict
         if agreement is None:
             raise rules.NotEligible("placement_id", _("the hire has no agreement"))
         if kind == K.ONE_TIME_HIRE:
-            return rules.one_time_hire(_terms(agreement), _hire(placement), claimed_on=today())
-        return rules.monthly_subsidy(kind.value, _terms(agreement), _hire(placement), month=period,
+            return rules.one_time_hire(terms_of(agreement), hire_of(placement), claimed_on=today())
+        return rules.monthly_subsidy(kind.value, terms_of(agreement), hire_of(placement), month=period,
                                      earlier_claims=_earlier_claims(kind, subject_key, period),
                                      current_month=rules.month_key(today()))
 
@@ -145,7 +150,7 @@ def _living_claim(actor, resident_id, period: str) -> dict:
 
     def compute():
         return rules.living_allowance(person, month=period, settings=queries.settings(),
-                                      dibao=_dibao_table(resident.hukou_region_code, year))
+                                      dibao=dibao_table(resident.hukou_region_code, year))
 
     values = {"kind": K.LIVING_ALLOWANCE, "subject_key": f"resident:{resident.id}", "period": period,
               "resident_id": resident.id, "base_id": resident.base_id, "payee_name": resident.name,

@@ -1,20 +1,20 @@
 """Pages of the subsidies module: each role's work queue, the claims, a claim with its rule, history
-and evidence, filing a claim, and the county's payment batches (issue 6, domain.md "Subsidies and relief")."""
+and evidence, filing a claim, and the county's payment batches (issue 6, docs/domain.md "Subsidies and relief")."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 
 from base_ops.accounts.auth import fresh_login_required
-from base_ops.accounts.forms import EmptyForm
 from base_ops.accounts.models import Role, User
+from base_ops.core.actor import current_actor
 from base_ops.core.bounds import id_or_none
 from base_ops.core.clock import today
 from base_ops.core.errors import DomainError
 from base_ops.core.excel import XLSX_MIMETYPE
+from base_ops.core.forms import EmptyForm
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.extensions import db
 from base_ops.intake import notices_queries
@@ -25,8 +25,6 @@ from base_ops.residents import queries as resident_queries
 from base_ops.residents.models import Resident
 from base_ops.subsidies import batches, evidence, queries, reference, services
 from base_ops.subsidies.forms import (
-    KIND_LABELS,
-    STATUS_LABELS,
     BatchForm,
     ClaimForm,
     EvidenceForm,
@@ -36,6 +34,7 @@ from base_ops.subsidies.forms import (
     SettingForm,
 )
 from base_ops.subsidies.models import BatchStatus, Claim, ClaimKind, ClaimStatus, PaymentBatch, RejectionReason
+from base_ops.subsidies.vocabulary import KIND_LABELS, STATUS_LABELS
 
 bp = Blueprint("subsidies", __name__)
 
@@ -46,10 +45,6 @@ BASE_KINDS = (ClaimKind.LIVING_ALLOWANCE, ClaimKind.HANDOVER)
 @bp.context_processor
 def _labels():
     return {"kind_labels": KIND_LABELS, "status_labels": STATUS_LABELS, "evidence_kinds": evidence.KINDS}
-
-
-def _actor():
-    return current_user._get_current_object()
 
 
 def _filters() -> dict[str, str | None]:
@@ -82,9 +77,9 @@ def _reason_choices() -> list[tuple[str, str]]:
 @bp.get("/claims/queue")
 def queue():
     filters = _filters()
-    page = db.paginate(_filtered(queries.queue_for(_actor()), filters), per_page=50, error_out=False)
+    page = db.paginate(_filtered(queries.queue_for(current_actor()), filters), per_page=50, error_out=False)
     return render_template("subsidies/queue.html", page=page, filters=filters, action_form=EmptyForm(),
-                           bulk=_actor().role == Role.COUNTY_OFFICER)
+                           bulk=current_actor().role == Role.COUNTY_OFFICER)
 
 
 @bp.post("/claims/queue/approve")
@@ -94,7 +89,7 @@ def bulk_approve():
     if not EmptyForm().validate_on_submit() or not ids:
         flash(_("Tick the claims to approve."), "warning")
         return redirect(url_for("subsidies.queue", status="reviewed"))
-    outcome = batches.approve_many(_actor(), ids)
+    outcome = batches.approve_many(current_actor(), ids)
     done = [cid for cid, problem in outcome if problem is None]
     if done:
         flash(_("%(count)s claims approved.", count=len(done)), "success")
@@ -107,14 +102,14 @@ def bulk_approve():
 @bp.get("/claims")
 def list_claims():
     filters = _filters()
-    page = db.paginate(_filtered(queries.claims_in_scope(_actor()), filters), per_page=50, error_out=False)
+    page = db.paginate(_filtered(queries.claims_in_scope(current_actor()), filters), per_page=50, error_out=False)
     return render_template("subsidies/claims.html", page=page, filters=filters)
 
 
 # ---------------------------------------------------------------- filing a claim
 
 def _claim_form(formdata=None) -> ClaimForm:
-    actor = _actor()
+    actor = current_actor()
     form = ClaimForm(formdata=formdata) if formdata is not None else ClaimForm()
     kinds = ENTERPRISE_KINDS if actor.role == Role.ENTERPRISE else BASE_KINDS
     form.kind.choices = [(k.value, KIND_LABELS[k]) for k in kinds]
@@ -144,7 +139,7 @@ def new_claim():
     if form.validate_on_submit():
         try:
             claim, created = services.create_claim(
-                _actor(), kind=form.kind.data, placement_id=form.placement_id.data,
+                current_actor(), kind=form.kind.data, placement_id=form.placement_id.data,
                 resident_id=form.resident_id.data, release_notice_id=form.release_notice_id.data,
                 month=form.month.data or None)
         except DomainError as error:
@@ -157,7 +152,7 @@ def new_claim():
     elif request.method == "POST":
         status = 422
     return render_template("subsidies/claim_form.html", form=form,
-                           is_enterprise=_actor().role == Role.ENTERPRISE), status
+                           is_enterprise=current_actor().role == Role.ENTERPRISE), status
 
 
 # ---------------------------------------------------------------- one claim
@@ -174,7 +169,7 @@ def _actions(actor, claim: Claim) -> dict[str, bool]:
 
 
 def _render_claim(claim: Claim, *, evidence_form=None, reject_form=None, status: int = 200):
-    actor = _actor()
+    actor = current_actor()
     reasons = _reason_choices()
     review_form, reject_form = ReviewForm(formdata=None), reject_form or RejectForm(formdata=None)
     review_form.reason_code.choices = reject_form.reason_code.choices = reasons
@@ -189,11 +184,11 @@ def _render_claim(claim: Claim, *, evidence_form=None, reject_form=None, status:
 
 @bp.get("/claims/<int:claim_id>")
 def claim_detail(claim_id: int):
-    return _render_claim(queries.get_claim(_actor(), claim_id))
+    return _render_claim(queries.get_claim(current_actor(), claim_id))
 
 
 def _move(claim_id: int, move, done_message: str):
-    claim = queries.get_claim(_actor(), claim_id)
+    claim = queries.get_claim(current_actor(), claim_id)
     try:
         move(claim)
     except DomainError as error:
@@ -207,7 +202,7 @@ def _move(claim_id: int, move, done_message: str):
 def submit_claim(claim_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    return _move(claim_id, lambda c: services.submit(_actor(), c), _("Claim submitted for review."))
+    return _move(claim_id, lambda c: services.submit(current_actor(), c), _("Claim submitted for review."))
 
 
 @bp.post("/claims/<int:claim_id>/review")
@@ -216,7 +211,7 @@ def review_claim(claim_id: int):
     form.reason_code.choices = _reason_choices()
     if not form.validate_on_submit() or form.decision.data not in ("approve", "reject"):
         abort(400)
-    return _move(claim_id, lambda c: services.review(_actor(), c, decision=form.decision.data,
+    return _move(claim_id, lambda c: services.review(current_actor(), c, decision=form.decision.data,
                                                      reason_code=form.reason_code.data or None,
                                                      reason=form.reason.data or None),
                  _("Review recorded."))
@@ -226,30 +221,30 @@ def review_claim(claim_id: int):
 def approve_claim(claim_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    return _move(claim_id, lambda c: services.approve(_actor(), c), _("Claim approved."))
+    return _move(claim_id, lambda c: services.approve(current_actor(), c), _("Claim approved."))
 
 
 @bp.post("/claims/<int:claim_id>/reject")
 def reject_claim(claim_id: int):
-    claim = queries.get_claim(_actor(), claim_id)
+    claim = queries.get_claim(current_actor(), claim_id)
     form = RejectForm()
     form.reason_code.choices = _reason_choices()
     if not form.validate_on_submit():
         return _render_claim(claim, reject_form=form, status=422)
-    return _move(claim_id, lambda c: services.reject(_actor(), c, reason_code=form.reason_code.data,
+    return _move(claim_id, lambda c: services.reject(current_actor(), c, reason_code=form.reason_code.data,
                                                      reason=form.reason.data), _("Claim rejected."))
 
 
 @bp.post("/claims/<int:claim_id>/evidence")
 def upload_evidence(claim_id: int):
-    claim = queries.get_claim(_actor(), claim_id)
+    claim = queries.get_claim(current_actor(), claim_id)
     form = EvidenceForm()
     if form.validate_on_submit():
         try:
-            evidence.add_evidence(_actor(), claim, form.file.data, form.kind.data)
+            evidence.add_evidence(current_actor(), claim, form.file.data, form.kind.data)
         except DomainError as error:
             form_errors_from(form, error)
-            return _render_claim(queries.get_claim(_actor(), claim_id), evidence_form=form, status=error.status)
+            return _render_claim(queries.get_claim(current_actor(), claim_id), evidence_form=form, status=error.status)
         flash(_("File added."), "success")
         return redirect(url_for("subsidies.claim_detail", claim_id=claim_id) + "#evidence")
     return _render_claim(claim, evidence_form=form, status=422)
@@ -257,7 +252,7 @@ def upload_evidence(claim_id: int):
 
 @bp.get("/evidence/<int:evidence_id>")
 def download_evidence(evidence_id: int):
-    item, path = evidence.open_evidence(_actor(), evidence_id)
+    item, path = evidence.open_evidence(current_actor(), evidence_id)
     return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.filename,
                      max_age=0)
 
@@ -266,12 +261,12 @@ def download_evidence(evidence_id: int):
 
 def _batch_form(formdata=None) -> BatchForm:
     form = BatchForm(formdata=formdata) if formdata is not None else BatchForm()
-    form.region_code.choices = [(r.code, f"{r.name} {r.code}") for r in batches.counties_of(_actor())]
+    form.region_code.choices = [(r.code, f"{r.name} {r.code}") for r in batches.counties_of(current_actor())]
     return form
 
 
 def _render_batches(form: BatchForm, status: int = 200):
-    stmt = batches.batches_in_scope(_actor()).order_by(PaymentBatch.id.desc())
+    stmt = batches.batches_in_scope(current_actor()).order_by(PaymentBatch.id.desc())
     page = db.paginate(stmt, per_page=50, error_out=False)
     return render_template("subsidies/batches.html", page=page, form=form,
                            batch_status_paid=BatchStatus.PAID), status
@@ -289,7 +284,7 @@ def create_batch():
     form = _batch_form()
     if form.validate_on_submit():
         try:
-            batch = batches.create_batch(_actor(), form.region_code.data, form.period.data)
+            batch = batches.create_batch(current_actor(), form.region_code.data, form.period.data)
         except DomainError as error:
             form_errors_from(form, error)
             return _render_batches(form, error.status)
@@ -300,20 +295,20 @@ def create_batch():
 
 @bp.get("/batches/<int:batch_id>")
 def batch_detail(batch_id: int):
-    batch = batches.get_batch(_actor(), batch_id)
+    batch = batches.get_batch(current_actor(), batch_id)
     claims = batches.claims_of(batch)
     return render_template("subsidies/batch_detail.html", batch=batch, claims=claims, total=batches.total_of(claims),
                            is_open=BatchStatus(batch.status) == BatchStatus.OPEN, action_form=EmptyForm(),
-                           full_account=queries.payee_account_visible(_actor()), mask=queries.mask_account)
+                           full_account=queries.payee_account_visible(current_actor()), mask=queries.mask_account)
 
 
 @bp.post("/batches/<int:batch_id>/pay")
 def pay_batch(batch_id: int):
-    batch = batches.get_batch(_actor(), batch_id)
+    batch = batches.get_batch(current_actor(), batch_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        batches.mark_batch_paid(_actor(), batch)
+        batches.mark_batch_paid(current_actor(), batch)
     except DomainError as error:
         flash_error(error)
     else:
@@ -324,7 +319,7 @@ def pay_batch(batch_id: int):
 @bp.get("/batches/<int:batch_id>.xlsx")
 @fresh_login_required
 def batch_xlsx(batch_id: int):
-    content = batches.export_batch(_actor(), batches.get_batch(_actor(), batch_id))
+    content = batches.export_batch(current_actor(), batches.get_batch(current_actor(), batch_id))
     return Response(content, mimetype=XLSX_MIMETYPE,
                     headers={"Content-Disposition": f"attachment; filename=payment-batch-{batch_id}.xlsx"})
 
@@ -347,7 +342,7 @@ def set_setting():
     form = SettingForm()
     if form.validate_on_submit():
         try:
-            reference.set_setting(_actor(), form.key.data, form.value.data)
+            reference.set_setting(current_actor(), form.key.data, form.value.data)
         except DomainError as error:
             flash_error(error)
         else:
@@ -362,7 +357,7 @@ def set_reason():
     form = ReasonForm()
     if form.validate_on_submit():
         try:
-            reference.set_reason(_actor(), form.code.data, form.label.data, form.is_active.data)
+            reference.set_reason(current_actor(), form.code.data, form.label.data, form.is_active.data)
         except DomainError as error:
             form_errors_from(form, error)
             return _render_reference(form, error.status)

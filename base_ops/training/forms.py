@@ -9,16 +9,9 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from base_ops.core.bounds import BoundedDateField, BoundedIntegerField, id_or_none, optional_id
-from base_ops.training.models import AttendanceStatus
 from base_ops.training.services import SKILLS
 
 SKILL_CHOICES = [(s, s) for s in SKILLS]
-ATTENDANCE_LABELS = {
-    AttendanceStatus.PRESENT.value: _l("Present"),
-    AttendanceStatus.LATE.value: _l("Late"),
-    AttendanceStatus.ABSENT.value: _l("Absent"),
-    AttendanceStatus.EXCUSED.value: _l("Excused"),
-}
 WEEKDAY_CHOICES = [(1, _l("Mon")), (2, _l("Tue")), (3, _l("Wed")), (4, _l("Thu")), (5, _l("Fri")),
                    (6, _l("Sat")), (7, _l("Sun"))]
 

@@ -1,4 +1,4 @@
-"""Courses, sessions, enrolments and attendance (domain.md "Training").
+"""Courses, sessions, enrolments and attendance (docs/domain.md "Training").
 
 Capacity is held by the database: `courses.enrolled_count` is incremented in
 the same transaction as the enrolment and a CHECK keeps it within capacity, so

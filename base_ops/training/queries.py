@@ -1,6 +1,6 @@
 """Read-only selects for training, always through the actor's scope; progress computed in SQL.
 
-Scope (domain.md "Training", security.md): a trainer sees only the courses he
+Scope (docs/domain.md "Training", docs/security.md): a trainer sees only the courses he
 teaches at his bases and, of residents, only names and enrolment; a base
 manager the courses of his bases; a county officer those of his region. The
 admin, the auditor and enterprise users see no course (course rosters name
@@ -28,10 +28,10 @@ from sqlalchemy.orm import joinedload
 from base_ops.accounts.models import Role, User
 from base_ops.core import clock
 from base_ops.core.errors import NotFound
-from base_ops.core.scope import base_ids_filter
 from base_ops.extensions import db
 from base_ops.intake.models import Stay
 from base_ops.org.models import Base
+from base_ops.org.queries import base_ids_filter
 from base_ops.residents.models import Resident
 from base_ops.residents.queries import resident_scope_filter
 from base_ops.training.models import Attendance, AttendanceStatus, Course, CourseSession, Enrolment, EnrolmentStatus
@@ -123,6 +123,23 @@ def trainers_of_base(base_id: int) -> list[User]:
         .where(user_bases.c.base_id == base_id, User.role == Role.TRAINER, User.is_enabled.is_(True))
         .order_by(User.display_name)
     ))
+
+
+def trainers_of_bases(base_ids: list[int]) -> dict[int, list[User]]:
+    """{base id: trainers_of_base(base id)} for several bases in one query (the new-course form)."""
+    from base_ops.accounts.models import user_bases
+
+    found: dict[int, list[User]] = {base_id: [] for base_id in base_ids}
+    if not base_ids:
+        return found
+    rows = db.session.execute(
+        select(User, user_bases.c.base_id).join(user_bases, user_bases.c.user_id == User.id)
+        .where(user_bases.c.base_id.in_(base_ids), User.role == Role.TRAINER, User.is_enabled.is_(True))
+        .order_by(User.display_name)
+    )
+    for user, base_id in rows:
+        found[base_id].append(user)
+    return found
 
 
 def trainer_by_username(username: str, base_id: int) -> User | None:
@@ -238,8 +255,12 @@ def enrolment_of(course_id: int, resident_id: int) -> Enrolment | None:
 
 # ---------------------------------------------------------------- progress (SQL)
 
-def _stats(on: date, course_ids=None):
+def progress_columns(on: date, course_ids=None):
     """Per enrolment: sessions held by `on`, attended (present + late), excused, and completed — as SQL columns.
+
+    Returns (held, marks, held_n, attended, excused, denominator, completed): the two grouped subqueries to
+    join with `join_progress`, then the columns over them. The one definition of attendance and completion,
+    shared by the training pages and the reports (reports.metrics).
 
     `course_ids` (a select of course ids, or a list) limits the two aggregates to those courses. The
     database does not push the caller's join conditions into a grouped subquery, so without it every
@@ -268,7 +289,8 @@ def _stats(on: date, course_ids=None):
     return held, marks, held_n, attended, excused, denominator, completed
 
 
-def _with_stats(stmt: Select, held, marks) -> Select:
+def join_progress(stmt: Select, held, marks) -> Select:
+    """`stmt` over Enrolment, joined to its Course and to the `held` and `marks` of `progress_columns`."""
     return (stmt.join(Course, Course.id == Enrolment.course_id)
             .outerjoin(held, held.c.course_id == Enrolment.course_id)
             .outerjoin(marks, marks.c.enrolment_id == Enrolment.id))
@@ -307,10 +329,10 @@ class ProgressRow:
 
 
 def progress(course: Course, on: date | None = None, enrolment_id: int | None = None) -> list[ProgressRow]:
-    """api.md GET /courses/<id>/progress: one row per enrolment, in one aggregate query."""
+    """docs/api.md GET /courses/<id>/progress: one row per enrolment, in one aggregate query."""
     on = on or clock.today()
-    held, marks, held_n, attended, excused, _den, completed = _stats(on, [course.id])
-    stmt = _with_stats(
+    held, marks, held_n, attended, excused, _den, completed = progress_columns(on, [course.id])
+    stmt = join_progress(
         select(Enrolment.id, Enrolment.resident_id, Resident.name, Enrolment.status, held_n, attended, excused,
                case((completed, 1), else_=0), Enrolment.certificate_number, Enrolment.certificate_on)
         .select_from(Enrolment).join(Resident, Resident.id == Enrolment.resident_id), held, marks,
@@ -366,8 +388,8 @@ def courses_of_residents(resident_ids: list[int], on: date | None = None) -> dic
         return {}
     on = on or clock.today()
     their_courses = select(Enrolment.course_id).where(Enrolment.resident_id.in_(resident_ids))
-    held, marks, held_n, attended, excused, _den, completed = _stats(on, their_courses)
-    rows = db.session.execute(_with_stats(
+    held, marks, held_n, attended, excused, _den, completed = progress_columns(on, their_courses)
+    rows = db.session.execute(join_progress(
         select(Enrolment.resident_id, Course, Base.name, Enrolment.status, held_n, attended, excused,
                case((completed, 1), else_=0), Enrolment.certificate_number, Enrolment.certificate_on,
                Enrolment.enrolled_on)
@@ -410,16 +432,17 @@ def base_summary(base: Base, first: date, last: date, on: date | None = None) ->
     queries, whatever the number of courses and people."""
     on = on or clock.today()
     in_period = and_(Course.base_id == base.id, Course.starts_on <= last, Course.ends_on >= first)
-    held, marks, _held_n, attended, _excused, denominator, completed = _stats(on, select(Course.id).where(in_period))
+    held, marks, _held_n, attended, _excused, denominator, completed = progress_columns(
+        on, select(Course.id).where(in_period))
     active = Enrolment.status == EnrolmentStatus.ENROLLED
     member_rate = case((and_(active, denominator > 0), cast(attended, Float) / cast(denominator, Float)),
                        else_=literal(None))
     columns = (func.sum(case((active, 1), else_=0)), func.sum(case((active, 0), else_=1)),
                func.sum(case((and_(active, Course.ends_on < on), 1), else_=0)),
                func.sum(case((completed, 1), else_=0)), func.avg(member_rate))
-    per_course = _with_stats(select(Course.id, *columns).select_from(Enrolment), held, marks)
+    per_course = join_progress(select(Course.id, *columns).select_from(Enrolment), held, marks)
     stats = {row[0]: row[1:] for row in db.session.execute(per_course.where(in_period).group_by(Course.id))}
-    total = db.session.execute(_with_stats(select(*columns).select_from(Enrolment), held, marks)
+    total = db.session.execute(join_progress(select(*columns).select_from(Enrolment), held, marks)
                                .where(in_period)).one()
     courses = db.session.scalars(select(Course).where(in_period).order_by(Course.starts_on, Course.id)).all()
     rows = [_summary_row(course, stats.get(course.id, (0, 0, 0, 0, None))) for course in courses]

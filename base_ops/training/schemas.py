@@ -1,4 +1,4 @@
-"""API shapes for training (api.md "Training"; explicit fields only).
+"""API shapes for training (docs/api.md "Training"; explicit fields only).
 
 Of residents these carry only ids, names and enrolment: trainers read them too.
 """

@@ -1,6 +1,6 @@
-"""Training use cases: courses, sessions, enrolment, attendance, certificates (domain.md "Training").
+"""Training use cases: courses, sessions, enrolment, attendance, certificates (docs/domain.md "Training").
 
-Free skills training is a core function of the base (seed 002 (四)2(1), seed
+Free skills training is a core function of the base (seed 002 二(四)2(1), seed
 004 item 7). Each use case takes plain values and the actor, checks before
 writing, audits in the same transaction and commits once. What must hold under
 concurrent requests is held by the database:
@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from base_ops.accounts.models import Role
 from base_ops.core import audit, clock
-from base_ops.core.errors import Conflict, PermissionDenied, ValidationFailed
+from base_ops.core.errors import Conflict, NotEligible, PermissionDenied, ValidationFailed
 from base_ops.core.transactions import atomic, end_read_snapshot, is_busy
 from base_ops.extensions import db
 from base_ops.org.queries import get_base
@@ -33,7 +33,7 @@ from base_ops.residents.queries import get_resident, residents_in_scope
 from base_ops.training import queries, reports
 from base_ops.training.models import Attendance, AttendanceStatus, Course, CourseSession, Enrolment, EnrolmentStatus
 
-# Skill categories, stored as the Chinese word (domain.md "Training"; the enterprise view shows them as skills).
+# Skill categories, stored as the Chinese word (docs/domain.md "Training"; the enterprise view shows them as skills).
 SKILLS = ("电焊", "烹饪", "家政", "电工", "叉车", "保安", "其他")
 DEFAULT_THRESHOLD = Decimal("0.800")
 MAX_CAPACITY = 500
@@ -48,10 +48,6 @@ class CourseFull(Conflict):
 
 class AlreadyEnrolled(Conflict):
     code = "already_enrolled"
-
-
-class NotEligible(ValidationFailed):
-    code = "not_eligible"
 
 
 class NotEnrolled(ValidationFailed):
@@ -183,7 +179,7 @@ def _course_fields(*, title, skill, starts_on: date, ends_on: date, capacity: in
 def create_course(actor, *, base_id: int, title: str, skill: str, starts_on: date, ends_on: date, capacity: int,
                   hours, trainer: str | None = None, completion_threshold=None,
                   certificate_type: str | None = None) -> Course:
-    """A course at one of the manager's bases, taught by a trainer of that base (domain.md "Training")."""
+    """A course at one of the manager's bases, taught by a trainer of that base (docs/domain.md "Training")."""
     _require_manager(actor)
     base = get_base(actor, base_id)
     fields = _course_fields(title=title, skill=skill, starts_on=starts_on, ends_on=ends_on, capacity=capacity,
@@ -454,7 +450,7 @@ def _not_enrolled(actor, resident_ids: list[int]) -> NotEnrolled:
 
 @atomic
 def record_attendance(actor, session: CourseSession, records) -> dict[str, int]:
-    """Mark the roster of one session in one save (domain.md "Training").
+    """Mark the roster of one session in one save (docs/domain.md "Training").
 
     Saving again updates (one row per session and resident, held by a unique constraint);
     nothing is written for a future session (422 held_on) or when anyone marked is not

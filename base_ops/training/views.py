@@ -8,17 +8,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from base_ops.accounts.auth import fresh_login_required
-from base_ops.accounts.forms import EmptyForm
 from base_ops.core import clock
+from base_ops.core.actor import current_actor
 from base_ops.core.bounds import date_arg, int_arg
 from base_ops.core.errors import DomainError
 from base_ops.core.excel import XLSX_MIMETYPE
+from base_ops.core.forms import EmptyForm
 from base_ops.core.permissions import may_access
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.extensions import db
 from base_ops.org.models import Base
 from base_ops.org.queries import bases_in_scope, get_base
-from base_ops.training import forms, queries, reports, services
+from base_ops.training import forms, queries, reports, services, vocabulary
 from base_ops.training.forms import (
     AttendanceForm,
     CertificateForm,
@@ -34,19 +35,15 @@ bp.add_app_template_filter(queries.percent, "percent")
 
 @bp.app_context_processor  # also for the trainer's home page
 def _labels():
-    return {"attendance_labels": forms.ATTENDANCE_LABELS,
+    return {"attendance_labels": vocabulary.ATTENDANCE_LABELS,
             "course_status_labels": {"upcoming": _("Upcoming"), "running": _("Running"), "ended": _("Ended")},
             "course_status": queries.course_status}
-
-
-def _actor():
-    return current_user._get_current_object()
 
 
 def _course_form(course=None) -> CourseForm:
     """The new-course form (base chosen among the manager's) or the edit form (the base stays)."""
     if course is None:
-        bases = list(_actor().bases)
+        bases = list(current_actor().bases)
         form = CourseForm()
         form.base_id.choices = [(b.id, b.name) for b in bases]
     else:
@@ -57,9 +54,10 @@ def _course_form(course=None) -> CourseForm:
             "trainer": course.trainer.username if course.trainer else "",
             "threshold_percent": course.completion_threshold * 100})
         del form.base_id
+    trainers = queries.trainers_of_bases([b.id for b in bases])
     form.trainer.choices = [("", _("No trainer yet"))] + [
         (u.username, f"{u.display_name} · {b.name}" if len(bases) > 1 else u.display_name)
-        for b in bases for u in queries.trainers_of_base(b.id)]
+        for b in bases for u in trainers[b.id]]
     return form
 
 
@@ -73,9 +71,9 @@ def _course_values(form: CourseForm) -> dict:
 @bp.get("/training")
 def list_courses():
     status = request.args.get("status") if request.args.get("status") in ("upcoming", "running", "ended") else None
-    courses = queries.list_courses(_actor(), status=status)
+    courses = queries.list_courses(current_actor(), status=status)
     return render_template("training/list.html", courses=courses, status=status, today=clock.today(),
-                           todays_sessions=queries.todays_sessions(_actor()))
+                           todays_sessions=queries.todays_sessions(current_actor()))
 
 
 @bp.route("/training/courses/new", methods=["GET", "POST"])
@@ -85,7 +83,7 @@ def new_course():
         form.starts_on.data = form.starts_on.data or clock.today()
     if form.validate_on_submit():
         try:
-            course = services.create_course(_actor(), base_id=form.base_id.data, **_course_values(form))
+            course = services.create_course(current_actor(), base_id=form.base_id.data, **_course_values(form))
         except DomainError as error:
             form_errors_from(form, error)
         else:
@@ -96,11 +94,11 @@ def new_course():
 
 @bp.route("/training/courses/<int:course_id>/edit", methods=["GET", "POST"])
 def edit_course(course_id: int):
-    course = queries.get_course(_actor(), course_id)
+    course = queries.get_course(current_actor(), course_id)
     form = _course_form(course)
     if form.validate_on_submit():
         try:
-            services.update_course(_actor(), course, **_course_values(form))
+            services.update_course(current_actor(), course, **_course_values(form))
         except DomainError as error:
             form_errors_from(form, error)
         else:
@@ -118,7 +116,8 @@ def _render_course(course, status: int = 200, **forms_):
                                                             to_on=course.ends_on))
     enrol_form = forms_.setdefault("enrol_form", EnrolForm(prefix="enrol"))
     if may_access(current_user, "training.enrol"):
-        enrol_form.resident_id.choices = [("", _("Choose a resident")), *queries.eligible_residents(_actor(), course)]
+        enrol_form.resident_id.choices = [("", _("Choose a resident")),
+                                          *queries.eligible_residents(current_actor(), course)]
     return render_template(
         "training/course.html", course=course, today=on, status_of_course=queries.course_status(course, on),
         sessions=queries.sessions_of(course), counts=queries.session_counts(course),
@@ -129,7 +128,7 @@ def _render_course(course, status: int = 200, **forms_):
 
 @bp.get("/training/courses/<int:course_id>")
 def course_detail(course_id: int):
-    return _render_course(queries.get_course(_actor(), course_id))
+    return _render_course(queries.get_course(current_actor(), course_id))
 
 
 def _post(course, form_name: str, form, call, done):
@@ -147,34 +146,35 @@ def _post(course, form_name: str, form, call, done):
 
 @bp.post("/training/courses/<int:course_id>/sessions")
 def add_session(course_id: int):
-    course = queries.get_course(_actor(), course_id)
+    course = queries.get_course(current_actor(), course_id)
     return _post(course, "session_form", SessionForm(prefix="session"), lambda f: services.add_session(
-        _actor(), course, held_on=f.held_on.data, hours=f.hours.data, topic=f.topic.data),
+        current_actor(), course, held_on=f.held_on.data, hours=f.hours.data, topic=f.topic.data),
         lambda s: _("Session on %(day)s added.", day=s.held_on.isoformat()))
 
 
 @bp.post("/training/courses/<int:course_id>/sessions/generate")
 def generate_sessions(course_id: int):
-    course = queries.get_course(_actor(), course_id)
+    course = queries.get_course(current_actor(), course_id)
     return _post(course, "generate_form", GenerateSessionsForm(prefix="generate"), lambda f: services.generate_sessions(
-        _actor(), course, weekdays=f.weekdays.data, hours=f.hours.data, from_on=f.from_on.data, to_on=f.to_on.data,
-        skip_holidays=f.skip_holidays.data), lambda created: _("%(n)s sessions added.", n=len(created)))
+        current_actor(), course, weekdays=f.weekdays.data, hours=f.hours.data, from_on=f.from_on.data,
+        to_on=f.to_on.data, skip_holidays=f.skip_holidays.data),
+        lambda created: _("%(n)s sessions added.", n=len(created)))
 
 
 @bp.post("/training/courses/<int:course_id>/enrolments")
 def enrol(course_id: int):
-    course = queries.get_course(_actor(), course_id)
+    course = queries.get_course(current_actor(), course_id)
     return _post(course, "enrol_form", EnrolForm(prefix="enrol"), lambda f: services.enrol(
-        _actor(), course, resident_id=f.resident_id.data),
+        current_actor(), course, resident_id=f.resident_id.data),
         lambda e: _("%(name)s enrolled.", name=e.resident.name))
 
 
 @bp.post("/training/enrolments/<int:enrolment_id>/withdraw")
 def withdraw(enrolment_id: int):
-    enrolment = queries.get_enrolment(_actor(), enrolment_id)
+    enrolment = queries.get_enrolment(current_actor(), enrolment_id)
     if EmptyForm().validate_on_submit():
         try:
-            services.withdraw(_actor(), enrolment)
+            services.withdraw(current_actor(), enrolment)
         except DomainError as error:
             flash_error(error)
         else:
@@ -184,13 +184,13 @@ def withdraw(enrolment_id: int):
 
 @bp.post("/training/enrolments/<int:enrolment_id>/certificate")
 def record_certificate(enrolment_id: int):
-    enrolment = queries.get_enrolment(_actor(), enrolment_id)
+    enrolment = queries.get_enrolment(current_actor(), enrolment_id)
     form = CertificateForm(prefix="certificate")
     if not form.validate_on_submit():
         flash(_("Type the certificate number."), "danger")
     else:
         try:
-            services.record_certificate(_actor(), enrolment, certificate_number=form.certificate_number.data,
+            services.record_certificate(current_actor(), enrolment, certificate_number=form.certificate_number.data,
                                         certificate_on=form.certificate_on.data)
         except DomainError as error:
             flash_error(error)
@@ -202,9 +202,9 @@ def record_certificate(enrolment_id: int):
 @bp.get("/training/courses/<int:course_id>/attendance")
 def pick_session(course_id: int):
     """The attendance screen of the session asked for, else today's (or the latest held)."""
-    course = queries.get_course(_actor(), course_id)
+    course = queries.get_course(current_actor(), course_id)
     session_id = int_arg("session_id")
-    session = queries.get_session(_actor(), session_id) if session_id else queries.session_of_day(course)
+    session = queries.get_session(current_actor(), session_id) if session_id else queries.session_of_day(course)
     if session is None or session.course_id != course.id:
         flash(_("No session of this course has been held yet."), "info")
         return redirect(url_for("training.course_detail", course_id=course.id))
@@ -214,14 +214,14 @@ def pick_session(course_id: int):
 @bp.route("/training/sessions/<int:session_id>/attendance", methods=["GET", "POST"])
 def attendance(session_id: int):
     """The trainer's screen: the whole roster, one control per resident, one save."""
-    session = queries.get_session(_actor(), session_id)
+    session = queries.get_session(current_actor(), session_id)
     roster = queries.roster(session)
     form = AttendanceForm()
     if form.validate_on_submit():
         ids = [line.resident_id for line in roster]
         records = forms.attendance_records(request.form, ids) + forms.extra_records(request.form, ids)
         try:
-            counts = services.record_attendance(_actor(), session, records)
+            counts = services.record_attendance(current_actor(), session, records)
         except DomainError as error:
             flash_error(error)
         else:
@@ -235,15 +235,15 @@ def attendance(session_id: int):
 
 @bp.get("/training/courses/<int:course_id>/sheet")
 def attendance_sheet(course_id: int):
-    sheet = reports.attendance_sheet(queries.get_course(_actor(), course_id))
+    sheet = reports.attendance_sheet(queries.get_course(current_actor(), course_id))
     return render_template("training/sheet.html", sheet=sheet, course=sheet.course, legend=reports.LEGEND)
 
 
 @bp.get("/training/courses/<int:course_id>/sheet.xlsx")
 @fresh_login_required
 def attendance_sheet_xlsx(course_id: int):
-    course = queries.get_course(_actor(), course_id)
-    content = services.export_attendance_sheet(_actor(), course)
+    course = queries.get_course(current_actor(), course_id)
+    content = services.export_attendance_sheet(current_actor(), course)
     return Response(content, mimetype=XLSX_MIMETYPE,
                     headers={"Content-Disposition": f"attachment; filename=attendance-{course.id}.xlsx"})
 
@@ -251,9 +251,9 @@ def attendance_sheet_xlsx(course_id: int):
 @bp.get("/training/summary")
 def base_summary():
     """A base's training for a period: enrolments, completions, completion rate, mean attendance."""
-    bases = db.session.scalars(bases_in_scope(_actor()).order_by(Base.name)).all()
+    bases = db.session.scalars(bases_in_scope(current_actor()).order_by(Base.name)).all()
     base_id = int_arg("base_id")
-    base = get_base(_actor(), base_id) if base_id else (bases[0] if bases else abort(404))
+    base = get_base(current_actor(), base_id) if base_id else (bases[0] if bases else abort(404))
     first = date_arg("from", clock.today().replace(month=1, day=1))
     last = date_arg("to", clock.today())
     if last < first:

@@ -227,7 +227,7 @@ def upgrade():
     # ### end Alembic commands ###
     _seed_work_calendar()
     if op.get_bind().dialect.name == 'postgresql':
-        # No double-booking, for any nights, under concurrent requests (domain.md
+        # No double-booking, for any nights, under concurrent requests (docs/domain.md
         # "At the base"): a bed holds one resident a night, a resident one bed.
         op.execute('CREATE EXTENSION IF NOT EXISTS btree_gist')
         op.execute(

@@ -256,7 +256,7 @@ def upgrade():
         batch_op.create_index('uq_retention_checks_mark', ['placement_id', 'month_mark'], unique=True, sqlite_where=sa.text('month_mark IS NOT NULL'), postgresql_where=sa.text('month_mark IS NOT NULL'))
 
     # ### end Alembic commands ###
-    # The discrimination screen's starting list (000_* art. 20/35; domain.md); admins extend it.
+    # The discrimination screen's starting list (seed 000 art. 20/35; docs/domain.md); admins extend it.
     phrases = ['无犯罪记录', '无违法犯罪记录', '无犯罪前科', '无前科', '有前科者勿扰', '刑满释放人员勿扰',
                '刑释人员勿扰', '劳改释放人员勿扰', '需政审', '政审合格', '背景清白', '无案底']
     table = sa.table('discriminatory_phrases', sa.column('phrase', sa.String), sa.column('is_active', sa.Boolean),

@@ -139,7 +139,7 @@ def upgrade():
     now = datetime.datetime.now(datetime.timezone.utc)
     if op.get_bind().dialect.name == 'sqlite':
         now = now.replace(tzinfo=None)
-    # Rates and thresholds as reference data (domain.md "Subsidies and relief"), admin-maintained.
+    # Rates and thresholds as reference data (docs/domain.md "Subsidies and relief"), admin-maintained.
     settings = sa.table('subsidy_settings', sa.column('key', sa.String), sa.column('value', sa.Numeric),
                         sa.column('note', sa.String), sa.column('created_at', sa.DateTime(timezone=True)))
     op.bulk_insert(settings, [

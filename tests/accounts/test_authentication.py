@@ -1,4 +1,4 @@
-"""security.md "Authentication and sessions", tested through the pages, the API and the services."""
+"""docs/security.md "Authentication and sessions", tested through the pages, the API and the services."""
 
 from __future__ import annotations
 
@@ -172,7 +172,7 @@ def test_login_rate_limit_answers_429(factory):
 
 
 def test_token_endpoint_is_rate_limited_like_the_sign_in_form(factory):
-    """The API's way to sign in may not be a way round the form's limit (security.md "Rate limit on login")."""
+    """The API's way to sign in may not be a way round the form's limit (docs/security.md "Rate limit on login")."""
     app = create_app(TestConfig, SQLALCHEMY_DATABASE_URI="sqlite://", RATELIMIT_ENABLED=True,
                      LOGIN_RATE_LIMIT="3 per minute")
     client = app.test_client()

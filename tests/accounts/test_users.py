@@ -1,4 +1,4 @@
-"""User management: CLI (api.md, binding), admin pages, scopes per role."""
+"""User management: CLI (docs/api.md, binding), admin pages, scopes per role."""
 
 from __future__ import annotations
 

@@ -1,10 +1,10 @@
-"""Fuzz the JSON API from its own OpenAPI document (issue 8; api.md "Never a 500 for bad input";
-security.md "Input and output": bad input is a clear error naming the field).
+"""Fuzz the JSON API from its own OpenAPI document (issue 8; docs/api.md "Never a 500 for bad input";
+docs/security.md "Input and output": bad input is a clear error naming the field).
 
 schemathesis reads /api/v1/openapi.json and, for every operation (one pytest test each, with its own `world`
 in its own rolled-back transaction, so no write leaks into the next), sends generated requests, valid and
 invalid, with bearer tokens of the roles: every answer must be no 5xx, a documented status, the declared
-content type and a body matching the declared schema (api.md's error body included).
+content type and a body matching the declared schema (docs/api.md's error body included).
 
 Budget: schemathesis' coverage phase (boundary and invalid values, deterministic) plus 10 fuzzed examples
 per operation, derandomized so CI sees the same cases every run; about 1.5 minutes on SQLite on 2 cores.
@@ -40,7 +40,7 @@ schemathesis.openapi.format(
 
 _CONFIG = schemathesis.Config.from_dict({
     "checks": {
-        # api.md binds 422 for schema-valid input that breaks a rule of the domain: `not_eligible`, `minor`,
+        # docs/api.md binds 422 for schema-valid input that breaks a rule of the domain: `not_eligible`, `minor`,
         # `sex_mismatch`, `discriminatory_content`, a region code that does not exist... The schema cannot
         # say those, so a 422 to valid-looking data is the contract, not a rejection of valid data. Every
         # other status stays as schemathesis expects it (no 400, no 500).
@@ -126,7 +126,7 @@ def _even(value) -> bool:
 
 
 def _drop_undeclared_query(case) -> None:
-    """The API ignores query parameters it does not know (webargs' rule for the query string; api.md makes
+    """The API ignores query parameters it does not know (webargs' rule for the query string; docs/api.md makes
     unknown *body* fields a 422, and they stay fuzzed), so an extra one is not invalid input here."""
     if case.query:
         for name in list(case.query):
@@ -160,7 +160,7 @@ def test_api_operation(case, app, world_ids, role_headers, refused_roles_checked
     document says: no 5xx, a documented status, the declared content type and body schema.
 
     A refused role is answered 403 before the input is read, whatever it is: its 403 is checked (status, error
-    body of api.md, schema) on the operation's first request only, which keeps the run within its budget.
+    body of docs/api.md, schema) on the operation's first request only, which keeps the run within its budget.
     """
     _drop_undeclared_query(case)
     _point_at_world(case, world_ids)
@@ -191,7 +191,7 @@ def test_api_operation(case, app, world_ids, role_headers, refused_roles_checked
 
 def test_cursor_beyond_an_id_is_refused(client, world, api_headers):
     """A cursor is opaque but decodable: one naming an id no integer column holds is a 422 on `cursor`, not
-    an OverflowError from the database (api.md: never a 500 for bad input). The fuzzer cannot find this one:
+    an OverflowError from the database (docs/api.md: never a 500 for bad input). The fuzzer cannot find this one:
     it does not write base64."""
     forged = base64.urlsafe_b64encode(b"id:99999999999999999999").decode().rstrip("=")
     response = client.get(f"/api/v1/bases?cursor={forged}", headers=api_headers(world.admin))
@@ -240,7 +240,7 @@ FOUND_BY_FUZZING = [
 
 @pytest.mark.parametrize(("user", "method", "url", "body", "field"), FOUND_BY_FUZZING)
 def test_inputs_the_fuzzer_found_are_refused_by_field(client, world, api_headers, user, method, url, body, field):
-    """api.md: never a 500 for bad input; a 422 whose `fields` names the culprit (security.md "Input and
+    """docs/api.md: never a 500 for bad input; a 422 whose `fields` names the culprit (docs/security.md "Input and
     output")."""
     ids = {"course_a": world.course_a.id, "session_a": world.session_a.id, "enterprise": world.enterprise.id}
     url = url.format(**ids)

@@ -1,4 +1,4 @@
-"""`flask backup` / `flask restore` (issue 8 item 5; security.md "Backup and restore"; api.md command line).
+"""`flask backup` / `flask restore` (issue 8 item 5; docs/security.md "Backup and restore"; docs/api.md command line).
 
 The source is the demo (every module's tables hold rows) plus uploaded files, on its own database. The
 round trip goes through the other database when the suite runs on PostgreSQL (PostgreSQL → SQLite →

@@ -1,4 +1,5 @@
-"""Assigning, moving and releasing beds: half-open nights, sex, service, no double-booking (domain.md "At the base")."""
+"""Assigning, moving and releasing beds: half-open nights, sex, service, no double-booking
+(docs/domain.md "At the base")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Concurrency (security.md "Reliability"): two requests racing for one bed, or admitting one person twice.
+"""Concurrency (docs/security.md "Reliability"): two requests racing for one bed, or admitting one person twice.
 
 These cannot use the rolled-back `db` fixture (one connection): each test
 builds its own app on its own database — a SQLite file, or with

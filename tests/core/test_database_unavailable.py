@@ -1,8 +1,8 @@
 """A database that is restarting or unreachable gives a clear 503, never a 500 traceback page.
 
-security.md "Reliability": a database restart during load → the app recovers by itself (pool
+docs/security.md "Reliability": a database restart during load → the app recovers by itself (pool
 pre-ping) and nothing half-written remains. Requests caught in the restart must fail cleanly: 503
-`database_unavailable` with Retry-After, for the API (api.md's error body) and for pages. The
+`database_unavailable` with Retry-After, for the API (docs/api.md's error body) and for pages. The
 full restart under load is `make load` (tests/load); these tests prove the handler on its own.
 """
 

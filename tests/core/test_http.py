@@ -1,4 +1,4 @@
-"""Security headers, caching, error pages, escaping (security.md "Input and output")."""
+"""Security headers, caching, error pages, escaping (docs/security.md "Input and output")."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def test_get_never_changes_state(app, world, login_as):
 
 
 def test_database_errors_reach_the_logs_without_personal_numbers(world, db, caplog):
-    """A failed statement's text goes to logs: it must not hold an ID number (security.md "Audit",
+    """A failed statement's text goes to logs: it must not hold an ID number (docs/security.md "Audit",
     GB/T 35273-2020). The engine hides the parameters; PostgreSQL's own DETAIL names the duplicate key,
     so every log record is masked as well (core/logs.py)."""
     import logging
@@ -136,7 +136,7 @@ def test_a_nul_character_in_a_query_or_form_field_is_refused_naming_the_field(wo
 
 
 def test_an_api_action_without_a_body_refuses_one(world, client, api_headers):
-    """api.md: unknown body fields are a 422 — also where the operation takes no body at all."""
+    """docs/api.md: unknown body fields are a 422 — also where the operation takes no body at all."""
     headers = api_headers(world.enterprise_user)
     refused = client.post(f"/api/v1/postings/{world.posting.id}/close", json={"status": "open", "positions": 9},
                           headers=headers)
@@ -148,7 +148,7 @@ def test_an_api_action_without_a_body_refuses_one(world, client, api_headers):
 
 
 def test_a_body_that_is_not_json_is_a_422(client):
-    """api.md: invalid input is a 422 with the error body, whatever the input's shape."""
+    """docs/api.md: invalid input is a 422 with the error body, whatever the input's shape."""
     answer = client.post("/api/v1/auth/tokens", data="{not json", content_type="application/json")
     assert answer.status_code == 422
     assert answer.json["error"]["code"] == "validation_error"

@@ -1,4 +1,4 @@
-"""Route sweep: every endpoint × every role against the declared matrix (security.md "Access control")."""
+"""Route sweep: every endpoint × every role against the declared matrix (docs/security.md "Access control")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Redis down: the sign-in forms keep working and keep their rate limit (in memory per process).
 
-security.md "Authentication" (rate limit on the sign-in forms) and "Reliability" (the app keeps
+docs/security.md "Rate limit on login" (on the sign-in forms) and "Reliability" (the app keeps
 serving when a dependency restarts). Redis holds the shared limit counters; when it is
 unreachable Flask-Limiter falls back to the process's memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED)
 instead of answering 500. The live version, Redis stopped under load, is `make load`.

@@ -1,4 +1,4 @@
-"""The enterprises part of api.md: POST /enterprises, agreements (versions), postings with
+"""The enterprises part of docs/api.md: POST /enterprises, agreements (versions), postings with
 `422 discriminatory_content` naming the phrase, open/close (`409 invalid_transition`),
 GET /postings?status=open; scope (404), strict bodies (422), nothing written on refusal."""
 

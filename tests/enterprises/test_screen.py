@@ -1,4 +1,4 @@
-"""The discrimination screen (000_* art. 20/35): phrases are found however they are spaced,
+"""The discrimination screen (seed 000 art. 20/35): phrases are found however they are spaced,
 punctuated or typed in full-width forms; clean text passes."""
 
 from __future__ import annotations

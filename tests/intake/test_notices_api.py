@@ -1,4 +1,4 @@
-"""The release-notice part of api.md: create, receipt, collection, lists; error codes, scope, mass assignment."""
+"""The release-notice part of docs/api.md: create, receipt, collection, lists; error codes, scope, mass assignment."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The stays part of api.md through HTTP: shapes, every error code, scope (IDOR), mass assignment."""
+"""The stays part of docs/api.md through HTTP: shapes, every error code, scope (IDOR), mass assignment."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Leave, absence without leave, flags, and discharge (domain.md "At the base"; security.md date rules)."""
+"""Leave, absence without leave, flags, and discharge (docs/domain.md "At the base"; docs/security.md date rules)."""
 
 from __future__ import annotations
 

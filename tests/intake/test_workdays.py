@@ -10,9 +10,8 @@ import pytest
 from sqlalchemy import delete, event, func, select
 
 from base_ops.core.audit import AuditEvent
-from base_ops.core.workdays import WorkCalendar, add_working_days
+from base_ops.core.workdays import WorkCalendar, WorkCalendarDay, add_working_days
 from base_ops.intake import notices
-from base_ops.intake.models import WorkCalendarDay
 
 
 @contextmanager

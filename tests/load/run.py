@@ -518,7 +518,7 @@ def in_window(r: dict, start: float, end: float) -> bool:
 
 
 def clean_503(r: dict) -> bool:
-    """A 503 that says what happened (api.md error body or the error page), not a traceback."""
+    """A 503 that says what happened (docs/api.md error body or the error page), not a traceback."""
     body = r.get("body") or ""
     return r["status"] == 503 and "Traceback" not in body and (
         "database_unavailable" in body or "503" in body)
@@ -689,7 +689,7 @@ def check_attendance(q, writes: list[dict], failures: Failures) -> None:
 
 
 def check_invariants(q, writes: list[dict], started_at: datetime, failures: Failures) -> None:
-    """What the database must hold whatever the clients were told (security.md "Reliability")."""
+    """What the database must hold whatever the clients were told (docs/security.md "Reliability")."""
     def count(sql: str, *args) -> int:
         return q(sql, args).fetchone()[0]
 

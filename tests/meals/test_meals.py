@@ -1,4 +1,4 @@
-"""Meal roster and monthly meal cost (domain.md "Meals")."""
+"""Meal roster and monthly meal cost (docs/domain.md "Meals")."""
 
 from __future__ import annotations
 

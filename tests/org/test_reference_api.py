@@ -1,4 +1,4 @@
-"""The Reference part of api.md: regions, bases, rooms, beds, dibao; errors, pagination, scope."""
+"""The Reference part of docs/api.md: regions, bases, rooms, beds, dibao; errors, pagination, scope."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The placements part of api.md: POST /referrals (409 posting_full, referral_exists; 422),
+"""The placements part of docs/api.md: POST /referrals (409 posting_full, referral_exists; 422),
 POST /referrals/<id>/status (409 invalid_transition), GET /referrals/<id> (an enterprise sees only
 the allowed candidate fields), POST /placements (the hire; 409 posting_full), checks, end, undo;
 IDOR across enterprises and bases answers 404 with no data."""

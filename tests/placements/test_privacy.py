@@ -1,4 +1,4 @@
-"""Enterprise sentinel test (security.md "Access control"; domain.md: what an enterprise may see).
+"""Enterprise sentinel test (docs/security.md "Access control"; docs/domain.md: what an enterprise may see).
 
 Sentinel strings are put into everything about resident_a an enterprise must never see: ID
 number, offence, sentence, prison, release date, birth date, risk (flags and the notice's

@@ -1,4 +1,4 @@
-"""GET /api/v1/reports/occupancy, /placements and /reports/<name>.xlsx (api.md "Reports")."""
+"""GET /api/v1/reports/occupancy, /placements and /reports/<name>.xlsx (docs/api.md "Reports")."""
 
 from __future__ import annotations
 

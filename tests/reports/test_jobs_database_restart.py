@@ -1,6 +1,6 @@
 """A background export caught in a database restart is tried again, not stranded for six hours.
 
-security.md "Reliability" (database restart during load: the app recovers by itself). Found by
+docs/security.md "Reliability" (database restart during load: the app recovers by itself). Found by
 `make load`: a job the RQ worker picked up while PostgreSQL restarted failed in the worker, and its
 row stayed "queued" until the purge marked it interrupted six hours later.
 """

@@ -26,7 +26,7 @@ def frozen_today(monkeypatch):
 
 
 def body(**overrides) -> dict:
-    """A complete POST /residents body (api.md), with overrides; None removes a key."""
+    """A complete POST /residents body (docs/api.md), with overrides; None removes a key."""
     data = {
         "id_number": ID_MALE, "name": "赵六", "ethnicity": "汉族", "phone": "13900000000",
         "hukou_region_code": "330106", "hukou_address": "西湖区某路 2 号", "subject_type": "released",

@@ -1,4 +1,4 @@
-"""The residents part of api.md: POST/PATCH/GET /residents, search, case notes; errors, masking, scope, audit."""
+"""The residents part of docs/api.md: POST/PATCH/GET /residents, search, case notes; errors, masking, scope, audit."""
 
 from __future__ import annotations
 
@@ -161,7 +161,7 @@ def test_county_officer_sees_only_his_region(world, client, api_headers):
 
 
 def test_a_stay_brings_the_resident_into_scope(world, client, api_headers, db):
-    """api.md: in the scope of the registering base and of every base where he has or had a stay."""
+    """docs/api.md: in the scope of the registering base and of every base where he has or had a stay."""
     from datetime import date
 
     from base_ops.intake.models import Stay

@@ -1,4 +1,4 @@
-"""CSRF (security.md "Access control": CSRF on every state-changing HTML form (Flask-WTF); GET never
+"""CSRF (docs/security.md "Access control": CSRF on every state-changing HTML form (Flask-WTF); GET never
 changes state; the JSON API uses bearer tokens and is exempt).
 
 The suite runs with CSRF off (TestConfig); these tests turn it on. Every page endpoint that accepts

@@ -1,4 +1,4 @@
-"""Extreme inputs are answered, never a 500 (security finding 5; api.md "Never a 500 for bad input").
+"""Extreme inputs are answered, never a 500 (security finding 5; docs/api.md "Never a 500 for bad input").
 
 Sweeps, not single URLs; every route comes from app.url_map or the API's own OpenAPI document, so a
 page or operation added later is swept too. The bounds themselves are core/bounds.py's.

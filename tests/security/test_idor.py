@@ -1,4 +1,4 @@
-"""Object scope / IDOR (security.md "Access control": manager of base A asking for base B's resident, stay,
+"""Object scope / IDOR (docs/security.md "Access control": manager of base A asking for base B's resident, stay,
 bed, claim or export → 404 with no data; `?base_id=B` filters are ignored or refused; county X asking
 for county Y's report → 403/404).
 
@@ -295,7 +295,8 @@ def _query_fields(app, endpoint: str) -> set[str] | None:
     return fields
 
 
-REPORTS = ("reports.", "reports_api.")  # security.md: county X asking for county Y's report → 403/404
+# docs/security.md "Object scope": county X asking for county Y's report → 403/404
+REPORTS = ("reports.", "reports_api.")
 
 
 def test_list_filters_never_widen_the_scope(app, sides, world, login_as, api_headers):

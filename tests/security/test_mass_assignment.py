@@ -1,4 +1,4 @@
-"""Mass assignment (security.md "Access control": extra fields (`role`, `base_id`, `status`, `amount`)
+"""Mass assignment (docs/security.md "Access control": extra fields (`role`, `base_id`, `status`, `amount`)
 posted to forms or the API are ignored or refused).
 
 Every write endpoint of the app (POST/PUT/PATCH/DELETE in url_map) has a valid request in

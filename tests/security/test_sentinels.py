@@ -1,4 +1,4 @@
-"""Enterprise and trainer sentinel sweep across every module (security.md "Access control": Enterprise sentinel test).
+"""Enterprise and trainer sentinel sweep across every module (docs/security.md "Enterprise sentinel test").
 
 Unique sentinel values are put into everything about resident_a that an enterprise or a trainer
 must never see: offence, sentence, prison, release date, birth date, risk flags, health notes,
@@ -10,7 +10,7 @@ richer world's ids and with the ids of objects that are not theirs, list pages w
 queries, every spreadsheet (cells decoded with openpyxl), the background export job pages and
 files, 403/404/405 error pages — and every same-site link found on their pages is followed one
 level. No sentinel may appear in any answer. The enterprise sees a candidate's name, sex, age,
-diet, skills and courses; the trainer names and enrolment only (domain.md): for both, the masked
+diet, skills and courses; the trainer names and enrolment only (docs/domain.md): for both, the masked
 ID number and the birth date are sentinels too.
 
 The detectors are shown to work in the same world: the base manager's view of the same file,

@@ -1,4 +1,4 @@
-"""XSS across every module (security.md "Input and output": names render escaped everywhere; CSP header present).
+"""XSS across every module (docs/security.md "Input and output": names render escaped everywhere; CSP header present).
 
 Every free-text column of the schema — found by introspecting the models (String/Text columns
 that are not codes, enums, keys, hashes or file names) — is set in every row to a tagged copy of
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from tests.security import crawl
 
 PAYLOAD = '"><img src=x onerror=alert(1)><script>alert(1)</script>'
-MEDIUM = '"><img src=x onerror=alert(1)>'  # for columns too narrow for PAYLOAD (security.md's own example)
+MEDIUM = '"><img src=x onerror=alert(1)>'  # for columns too narrow for PAYLOAD (docs/security.md's own example)
 SHORT = "<script>alert(1)"  # for the narrowest (a bed label, a phone number)
 RAW = [re.compile(r"<img src=x onerror", re.I), re.compile(r"<script>alert\(", re.I)]
 # The first characters of the payloads once escaped, in HTML (markupsafe: &#34; for ") and in JSON (tojson).

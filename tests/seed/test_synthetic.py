@@ -1,4 +1,4 @@
-"""`flask seed synthetic --scale small` (api.md "Command line"): counts, realism, every database rule, refusal."""
+"""`flask seed synthetic --scale small` (docs/api.md "Command line"): counts, realism, every database rule, refusal."""
 
 from __future__ import annotations
 
@@ -153,7 +153,7 @@ def test_placements_claims_and_notices_are_consistent(seeded, db):
     # Every claim's history ends at its status.
     assert _scalar(db, "SELECT COUNT(*) FROM claims c WHERE c.status <> (SELECT e.to_status FROM claim_events e "
                        "WHERE e.claim_id = c.id ORDER BY e.id DESC LIMIT 1)") == 0
-    # Approved and paid claims stay within each agreement's budget (domain.md "Employers").
+    # Approved and paid claims stay within each agreement's budget (docs/domain.md "Employers, jobs and placements").
     assert _scalar(db, "SELECT COUNT(*) FROM placement_agreements a WHERE a.budget < (SELECT COALESCE(SUM(amount), 0) "
                        "FROM claims c WHERE c.agreement_id = a.id AND c.status IN ('approved', 'paid'))") == 0
     on_time = _scalar(db, "SELECT COUNT(*) FROM release_notices WHERE feedback_sent_on <= feedback_due_on")

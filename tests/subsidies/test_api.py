@@ -1,4 +1,4 @@
-"""The claims API (api.md "Claims"): status codes, error codes, scope, masking, and every
+"""The claims API (docs/api.md "Claims"): status codes, error codes, scope, masking, and every
 transition's permission for every role through HTTP."""
 
 from __future__ import annotations

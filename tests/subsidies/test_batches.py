@@ -1,5 +1,5 @@
 """Payment batches: a month's approved claims of a county, a claim in at most one batch, the
-spreadsheet (masked account, totals, formula-safe), marking paid (domain.md "Subsidies and relief")."""
+spreadsheet (masked account, totals, formula-safe), marking paid (docs/domain.md "Subsidies and relief")."""
 
 from __future__ import annotations
 

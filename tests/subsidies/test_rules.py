@@ -1,4 +1,4 @@
-"""The subsidy rules as pure functions (domain.md "Subsidies and relief"), with property tests."""
+"""The subsidy rules as pure functions (docs/domain.md "Subsidies and relief"), with property tests."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The training part of api.md, as written: paths, fields, codes; scope (IDOR); mass assignment;
+"""The training part of docs/api.md, as written: paths, fields, codes; scope (IDOR); mass assignment;
 idempotent attendance; 60 residents in one PUT."""
 
 from __future__ import annotations

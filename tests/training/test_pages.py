@@ -1,6 +1,6 @@
 """Training pages: the course list and page, forms, the trainer's attendance screen (one save for the
 whole roster), the attendance sheet and its spreadsheet, the base summary, the trainer's home; and the
-trainer sentinel test (security.md: a trainer sees names and enrolment, nothing else)."""
+trainer sentinel test (docs/security.md: a trainer sees names and enrolment, nothing else)."""
 
 from __future__ import annotations
 

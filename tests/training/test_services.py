@@ -1,4 +1,4 @@
-"""Training use cases (domain.md "Training"): courses, sessions, enrolment, attendance, progress,
+"""Training use cases (docs/domain.md "Training"): courses, sessions, enrolment, attendance, progress,
 certificates — through the services, as the API, pages and CLI call them."""
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ def test_generating_sessions_on_a_weekday_pattern_skips_existing_days(world, db)
 
 
 def test_generating_skips_public_holidays_unless_told_not_to(world, db):
-    from base_ops.intake.models import WorkCalendarDay
+    from base_ops.core.workdays import WorkCalendarDay
 
     db.session.merge(WorkCalendarDay(day=date(2026, 10, 5), is_workday=False, note="国庆节"))
     db.session.merge(WorkCalendarDay(day=date(2026, 10, 10), is_workday=True, note="调休"))  # a make-up Saturday
