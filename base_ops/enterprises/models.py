@@ -7,11 +7,15 @@ import enum
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from base_ops.core.db import TimestampMixin
 from base_ops.core.enums import enum_column
+from base_ops.core.errors import PermissionDenied
+from base_ops.core.roles import Role
+from base_ops.core.transitions import StateMachine
 from base_ops.extensions import db
 from base_ops.org.models import Region
 
@@ -89,6 +93,34 @@ class DiscriminatoryPhrase(TimestampMixin, db.Model):
     is_active: Mapped[bool] = mapped_column(default=True)
 
 
+# The posting life cycle (docs/domain.md): draft -> open -> closed; nothing else.
+POSTING_MOVES: dict[PostingStatus, frozenset[PostingStatus]] = {
+    PostingStatus.DRAFT: frozenset({PostingStatus.OPEN}),
+    PostingStatus.OPEN: frozenset({PostingStatus.CLOSED}),
+    PostingStatus.CLOSED: frozenset(),
+}
+
+
+def _posting_mover(actor, posting: JobPosting, target: PostingStatus) -> bool:
+    """Only the enterprise's own users open and close its postings."""
+    return actor.role == Role.ENTERPRISE and posting is not None and posting.enterprise_id == actor.enterprise_id
+
+
+def _not_the_owner() -> PermissionDenied:
+    return PermissionDenied(_("Only the enterprise's own users open and close its postings."))
+
+
+def _status_word(status: str) -> str:
+    """The translated word for a status in messages (imported late: the vocabulary imports the models)."""
+    from base_ops.enterprises.vocabulary import status_word
+
+    return status_word(status)
+
+
+def _moved_first() -> str:
+    return _("Someone else opened or closed this posting first. Reload and try again.")
+
+
 class JobPosting(TimestampMixin, db.Model):
     __tablename__ = "job_postings"
 
@@ -114,3 +146,10 @@ class JobPosting(TimestampMixin, db.Model):
         CheckConstraint("open_positions >= 0 AND open_positions <= positions", name="open_within_positions"),
         CheckConstraint("wage_min >= 0 AND wage_max >= wage_min", name="wage_range"),
     )
+
+    transitions = StateMachine(moves=POSTING_MOVES, movers=_posting_mover, words=_status_word,
+                               refused=_not_the_owner, moved_first=_moved_first)
+
+    def can(self, move: str, actor) -> bool:
+        """Whether the actor may move this posting to `move` now (the page shows open/close by it)."""
+        return self.transitions.may(actor, PostingStatus(self.status), move, instance=self)

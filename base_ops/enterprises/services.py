@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from base_ops.accounts.models import Role
-from base_ops.core import audit
+from base_ops.core import audit, transitions
 from base_ops.core.errors import Conflict, PermissionDenied, ValidationFailed
 from base_ops.core.identity import validate_uscc
 from base_ops.core.scope import region_code_prefix
@@ -30,20 +30,11 @@ from base_ops.org.models import Region
 MAX_MONEY = Decimal("100000000")
 MAX_POSITIONS = 1000
 
-# The posting life cycle (docs/domain.md): draft -> open -> closed; nothing else.
-POSTING_MOVES: dict[PostingStatus, frozenset[PostingStatus]] = {
-    PostingStatus.DRAFT: frozenset({PostingStatus.OPEN}),
-    PostingStatus.OPEN: frozenset({PostingStatus.CLOSED}),
-    PostingStatus.CLOSED: frozenset(),
-}
-
-
-
 
 def invalid_transition(current: str, target: str) -> Conflict:
-    current, target = status_word(current), status_word(target)
-    return Conflict(_("Cannot go from %(current)s to %(target)s.", current=current, target=target),
-                    code="invalid_transition", extra={"from": current, "to": target})
+    """409 invalid_transition naming a posting's or referral's statuses in words (the hire and its undoing
+    use it; ordinary moves get it from the model's state machine)."""
+    return transitions.invalid_transition(status_word(current), status_word(target))
 
 
 # ---------------------------------------------------------------- value checks
@@ -244,18 +235,20 @@ def create_posting(actor, *, enterprise_id: int, title: str, description: str, r
 
 
 def _move_posting(actor, posting: JobPosting, target: PostingStatus) -> JobPosting:
-    if actor is None or actor.role != Role.ENTERPRISE or posting.enterprise_id != actor.enterprise_id:
-        raise PermissionDenied(_("Only the enterprise's own users open and close its postings."))
+    """A move of the posting's life cycle, compare-and-set: of a double-clicked open, one wins, the other 409s.
+
+    403 first for another enterprise's user (he learns nothing of the status), then 409 invalid_transition.
+    """
+    JobPosting.transitions.require_mover(actor, target, instance=posting)
     current = PostingStatus(posting.status)
-    if target not in POSTING_MOVES[current]:
-        raise invalid_transition(current.value, target.value)
-    if target == PostingStatus.OPEN:
+    if target == PostingStatus.OPEN and JobPosting.transitions.allowed(current, target):
         # The phrase list may have grown since the draft was written.
         _refuse_discriminatory({name: getattr(posting, name) for name in screen.SCREENED_FIELDS})
-    posting.status = target
+    transitions.transition(posting, target, actor=actor, expected=current, own_transaction=True)
     action = "posting_opened" if target == PostingStatus.OPEN else "posting_closed"
     audit.record(actor, action, posting, previous=current.value)
     db.session.commit()
+    db.session.refresh(posting)
     return posting
 
 

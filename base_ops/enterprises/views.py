@@ -129,7 +129,8 @@ def posting_detail(posting_id: int):
         referral_form = ReferralForm(formdata=None, posting_id=posting.id)
         referral_form.resident_id.choices = placement_queries.referable_residents(actor, posting)
     return render_template("enterprises/posting_detail.html", posting=posting, action_form=EmptyForm(),
-                           referral_form=referral_form,
+                           can_open=posting.can(PostingStatus.OPEN, actor),
+                           can_close=posting.can(PostingStatus.CLOSED, actor), referral_form=referral_form,
                            referrals=placement_queries.referrals_of_posting(actor, posting))
 
 

@@ -6,11 +6,14 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from base_ops.core.db import TimestampMixin, utcnow
 from base_ops.core.enums import enum_column
+from base_ops.core.roles import Role
+from base_ops.core.transitions import StateMachine
 from base_ops.extensions import db
 
 
@@ -25,6 +28,39 @@ class ReferralStatus(enum.StrEnum):
 
 
 ACTIVE_REFERRAL_STATUSES = (ReferralStatus.REFERRED, ReferralStatus.INTERVIEWING, ReferralStatus.OFFERED)
+
+S = ReferralStatus
+# Moves POST /referrals/<id>/status may make; `hired` only through a placement, and back to
+# `offered` only by undoing it.
+REFERRAL_MOVES: dict[ReferralStatus, frozenset[ReferralStatus]] = {
+    S.REFERRED: frozenset({S.INTERVIEWING, S.DECLINED_BY_EMPLOYER, S.DECLINED_BY_RESIDENT, S.WITHDRAWN}),
+    S.INTERVIEWING: frozenset({S.OFFERED, S.DECLINED_BY_EMPLOYER, S.DECLINED_BY_RESIDENT, S.WITHDRAWN}),
+    S.OFFERED: frozenset({S.DECLINED_BY_EMPLOYER, S.DECLINED_BY_RESIDENT, S.WITHDRAWN}),
+    S.HIRED: frozenset(),
+    S.DECLINED_BY_EMPLOYER: frozenset(),
+    S.DECLINED_BY_RESIDENT: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+# Who makes which move: the enterprise runs its interviews and offers; the base manager
+# withdraws his referral; either may record that the resident declined.
+REFERRAL_MOVERS: dict[ReferralStatus, frozenset[Role]] = {
+    S.INTERVIEWING: frozenset({Role.ENTERPRISE}),
+    S.OFFERED: frozenset({Role.ENTERPRISE}),
+    S.DECLINED_BY_EMPLOYER: frozenset({Role.ENTERPRISE}),
+    S.DECLINED_BY_RESIDENT: frozenset({Role.ENTERPRISE, Role.BASE_MANAGER}),
+    S.WITHDRAWN: frozenset({Role.BASE_MANAGER}),
+}
+
+
+def _status_word(status: str) -> str:
+    """The translated word for a status in messages (imported late: the vocabulary imports the models)."""
+    from base_ops.enterprises.vocabulary import status_word
+
+    return status_word(status)
+
+
+def _moved_first() -> str:
+    return _("Someone else moved this referral first. Reload and try again.")
 
 
 class Referral(TimestampMixin, db.Model):
@@ -44,6 +80,17 @@ class Referral(TimestampMixin, db.Model):
     events: Mapped[list[ReferralEvent]] = relationship(order_by="ReferralEvent.id")
 
     __table_args__ = (UniqueConstraint("posting_id", "resident_id"),)
+
+    transitions = StateMachine(moves=REFERRAL_MOVES, movers=REFERRAL_MOVERS, words=_status_word,
+                               moved_first=_moved_first)
+
+    def can(self, move: str, actor) -> bool:
+        """Whether the actor may move this referral to `move` now (the pages show the button by it)."""
+        return self.transitions.may(actor, ReferralStatus(self.status), move, instance=self)
+
+    def moves_for(self, actor) -> list[ReferralStatus]:
+        """The pipeline moves this actor may make from the current status, in pipeline order."""
+        return self.transitions.moves_for(actor, ReferralStatus(self.status), instance=self)
 
 
 class ReferralEvent(db.Model):

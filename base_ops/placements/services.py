@@ -14,11 +14,11 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from base_ops.accounts.models import Role
-from base_ops.core import audit
+from base_ops.core import audit, transitions
 from base_ops.core.clock import today
 from base_ops.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from base_ops.enterprises import queries as enterprise_queries
@@ -30,23 +30,6 @@ from base_ops.placements.models import Placement, Referral, ReferralEvent, Refer
 from base_ops.residents import queries as resident_queries
 
 S = ReferralStatus
-# Moves POST /referrals/<id>/status may make; `hired` only through a placement, and back to
-# `offered` only by undoing it.
-REFERRAL_MOVES: dict[ReferralStatus, frozenset[ReferralStatus]] = {
-    S.REFERRED: frozenset({S.INTERVIEWING, S.DECLINED_BY_EMPLOYER, S.DECLINED_BY_RESIDENT, S.WITHDRAWN}),
-    S.INTERVIEWING: frozenset({S.OFFERED, S.DECLINED_BY_EMPLOYER, S.DECLINED_BY_RESIDENT, S.WITHDRAWN}),
-    S.OFFERED: frozenset({S.DECLINED_BY_EMPLOYER, S.DECLINED_BY_RESIDENT, S.WITHDRAWN}),
-    S.HIRED: frozenset(),
-    S.DECLINED_BY_EMPLOYER: frozenset(),
-    S.DECLINED_BY_RESIDENT: frozenset(),
-    S.WITHDRAWN: frozenset(),
-}
-# Who makes which move: the enterprise runs its interviews and offers; the base manager
-# withdraws his referral; either may record that the resident declined.
-MOVES_BY_ROLE: dict[Role, frozenset[ReferralStatus]] = {
-    Role.ENTERPRISE: frozenset({S.INTERVIEWING, S.OFFERED, S.DECLINED_BY_EMPLOYER, S.DECLINED_BY_RESIDENT}),
-    Role.BASE_MANAGER: frozenset({S.WITHDRAWN, S.DECLINED_BY_RESIDENT}),
-}
 HIRING_ROLES = (Role.ENTERPRISE, Role.BASE_MANAGER)
 MAX_CONTRACT_MONTHS = 120
 MAX_START_AHEAD_DAYS = 90
@@ -102,12 +85,9 @@ def _event(actor, referral: Referral, previous: str | None, status: ReferralStat
 
 
 def _set_status(referral_id: int, expected: ReferralStatus, target: ReferralStatus) -> bool:
-    """Compare-and-set on the referral's status: False when someone else moved it first."""
-    result = db.session.execute(
-        update(Referral).where(Referral.id == referral_id, Referral.status == expected)
-        .values(status=target).execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    """Compare-and-set on the referral's status outside the pipeline table (the hire and its undoing):
+    False when someone else moved it first."""
+    return transitions.compare_and_set(Referral, referral_id, expected, target)
 
 
 # ---------------------------------------------------------------- referrals
@@ -161,14 +141,7 @@ def move_referral(actor, referral: Referral, *, status: str) -> Referral:
     if target == S.HIRED:
         raise ValidationFailed.on("status", _("a hire is recorded as a placement (POST /placements)"))
     current = S(referral.status)
-    if target not in REFERRAL_MOVES[current]:
-        raise _invalid(current.value, target.value)
-    if actor is None or target not in MOVES_BY_ROLE.get(actor.role, frozenset()):
-        raise PermissionDenied(_("This move is not yours to make."), fields={"status": [_("not permitted")]})
-    _start_writing()
-    if not _set_status(referral.id, current, target):
-        db.session.rollback()
-        raise Conflict(_("Someone else moved this referral first. Reload and try again."), code="invalid_transition")
+    transitions.transition(referral, target, actor=actor, expected=current, own_transaction=True)
     _event(actor, referral, current.value, target)
     audit.record(actor, "referral_status_changed", referral, previous=current.value, status=target.value)
     _commit(_invalid(current.value, target.value))

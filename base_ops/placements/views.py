@@ -80,14 +80,11 @@ def new_referral():
 
 def _render_referral(referral: Referral, hire_form: HireForm | None = None, status: int = 200):
     actor = current_actor()
-    moves = [s for s in services.REFERRAL_MOVES[ReferralStatus(referral.status)]
-             if s in services.MOVES_BY_ROLE.get(actor.role, frozenset())]
-    order = list(ReferralStatus)
     can_hire = actor.role in services.HIRING_ROLES and ReferralStatus(referral.status) == ReferralStatus.OFFERED
     if hire_form is None and can_hire:
         hire_form = HireForm(formdata=None, started_on=today())
     return render_template("placements/referral_detail.html", referral=referral,
-                           view=queries.referral_view(actor, referral), moves=sorted(moves, key=order.index),
+                           view=queries.referral_view(actor, referral), moves=referral.moves_for(actor),
                            status_form=StatusForm(), hire_form=hire_form if can_hire else None,
                            is_enterprise=actor.role == Role.ENTERPRISE), status
 

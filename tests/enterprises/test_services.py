@@ -297,3 +297,17 @@ def test_take_and_return_position_hold_the_bounds(world, db):
     assert services.return_position(posting.id) is False  # never above positions
     db.session.refresh(posting)
     assert posting.open_positions == 3
+
+
+def test_a_double_clicked_open_is_made_once(world, db):
+    """Both clicks read `draft`; the first opens the posting, the second gets a 409 and no audit row."""
+    from sqlalchemy import update
+
+    posting = _posting(world)
+    db.session.execute(update(JobPosting).where(JobPosting.id == posting.id).values(status=PostingStatus.OPEN)
+                       .execution_options(synchronize_session=False))  # the first click, committed meanwhile
+    with pytest.raises(Conflict) as error:
+        services.open_posting(world.enterprise_user, posting)
+    assert error.value.code == "invalid_transition"
+    assert error.value.message == JobPosting.transitions.moved_first()
+    assert _actions(db, "posting_opened") == []

@@ -143,3 +143,52 @@ def test_the_same_referral_hired_twice_at_once(race_app):
     results = _race(race_app, [referral_ids[0], referral_ids[0]])
     assert results == ["invalid_transition", "ok"]
     assert _state(race_app, posting_id) == (1, 1)
+
+
+def test_a_double_clicked_open_opens_the_posting_once(race_app):
+    """Both clicks read the draft; one opens it, the other gets 409 invalid_transition; one audit row."""
+    from base_ops.core.audit import AuditEvent
+    from base_ops.core.errors import DomainError
+    from base_ops.enterprises import services as enterprise_services
+    from base_ops.enterprises.models import JobPosting
+
+    with race_app.app_context():
+        posting = enterprise_services.create_posting(
+            _user("race_hr"), enterprise_id=race_app.config["RACE_ENTERPRISE_ID"], title="双击岗位", description="d",
+            positions=1, wage_min=3000, wage_max=4000, location="杭州", provides_housing=False)
+        posting_id = posting.id
+    barrier = threading.Barrier(2, timeout=30)
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def click():
+        outcome = None
+        with race_app.app_context():
+            try:
+                hr = _user("race_hr")
+                draft = db.session.get(JobPosting, posting_id)
+                assert draft.status == "draft"  # read first: a SQLite worker holds a snapshot
+                barrier.wait()
+                enterprise_services.open_posting(hr, draft)
+                outcome = "ok"
+            except DomainError as error:
+                outcome = error.code
+            except Exception as error:  # anything else is a failure of the test
+                outcome = repr(error)
+            finally:
+                db.session.remove()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a click hung"
+    assert sorted(results) == ["invalid_transition", "ok"]
+    with race_app.app_context():
+        assert db.session.get(JobPosting, posting_id).status == "open"
+        opened = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "posting_opened", AuditEvent.object_id == str(posting_id)))
+        assert opened == 1

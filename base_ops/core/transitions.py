@@ -1,0 +1,121 @@
+"""State machines declared on the models (issue 16, item 2): one style for every status column.
+
+A model says, next to its columns, which moves its status has (`moves`: from -> the statuses it may
+go to) and who makes each move (`movers`: target -> roles, or a callable when the answer depends on
+the row, e.g. "the posting's own enterprise"). Pages, API and services all ask that one declaration,
+so a button is shown exactly when the service would accept the move.
+
+`transition` makes a move with a compare-and-set UPDATE (`... WHERE id = :id AND status = :current`):
+of two requests that read the same status, one wins and the other gets a 409, never a silent overwrite.
+The kernel knows no domain: the status words in messages come from the model's `words` callable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from flask_babel import gettext as _
+from sqlalchemy import update
+
+from base_ops.core.errors import Conflict, PermissionDenied
+from base_ops.core.transactions import end_read_snapshot
+from base_ops.extensions import db
+
+Movers = Mapping[str, frozenset] | Callable[[object, object, str], bool]
+
+
+def invalid_transition(current: str, target: str) -> Conflict:
+    """409 invalid_transition naming both statuses (already put in words by the caller)."""
+    return Conflict(_("Cannot go from %(current)s to %(target)s.", current=current, target=target),
+                    code="invalid_transition", extra={"from": current, "to": target})
+
+
+def _not_yours() -> PermissionDenied:
+    return PermissionDenied(_("This move is not yours to make."), fields={"status": [_("not permitted")]})
+
+
+class StateMachine:
+    """The moves of one status column and who may make them.
+
+    moves:   {from: frozenset(to)}; a status missing from the keys has no moves.
+    movers:  {to: frozenset(roles)}, or a callable (actor, instance, target) -> bool.
+    words:   status -> the word shown in messages (the translated label).
+    refused: builds the 403 for a move that is not the actor's.
+    moved_first: the message of the 409 when a compare-and-set finds the status changed (names the thing).
+    """
+
+    def __init__(self, *, moves: Mapping[str, frozenset], movers: Movers, moved_first: Callable[[], str],
+                 words: Callable[[str], str] = str, refused: Callable[[], PermissionDenied] = _not_yours):
+        self.moves = dict(moves)
+        self.movers = movers
+        self.words = words
+        self.refused = refused
+        self.moved_first = moved_first
+        self._order = list(self.moves)
+
+    def allowed(self, current: str, target: str) -> bool:
+        """Whether the table has the move, whoever asks."""
+        return target in self.moves.get(current, frozenset())
+
+    def may(self, actor, current: str, target: str, *, instance=None) -> bool:
+        """Whether the move exists and is this actor's to make."""
+        return self.allowed(current, target) and self.is_mover(actor, target, instance=instance)
+
+    def is_mover(self, actor, target: str, *, instance=None) -> bool:
+        """Whether the actor makes moves to `target`, the table aside."""
+        if actor is None:
+            return False
+        if callable(self.movers):
+            return bool(self.movers(actor, instance, target))
+        return actor.role in self.movers.get(target, frozenset())
+
+    def moves_for(self, actor, current: str, *, instance=None) -> list:
+        """The moves this actor may make from `current`, in the order the statuses are declared."""
+        targets = [t for t in self.moves.get(current, frozenset()) if self.is_mover(actor, t, instance=instance)]
+        return sorted(targets, key=lambda t: self._order.index(t) if t in self._order else len(self._order))
+
+    def require(self, actor, current: str, target: str, *, instance=None) -> None:
+        """409 invalid_transition for a move the table lacks, then 403 for a move not the actor's."""
+        if not self.allowed(current, target):
+            raise invalid_transition(self.words(current), self.words(target))
+        self.require_mover(actor, target, instance=instance)
+
+    def require_mover(self, actor, target: str, *, instance=None) -> None:
+        """403 unless the actor makes this move; a service calls it first where "not yours" comes before
+        "no such move" (postings: another enterprise learns nothing of the posting's status)."""
+        if not self.is_mover(actor, target, instance=instance):
+            raise self.refused()
+
+
+def compare_and_set(model, row_id: int, expected, target, *, column: str = "status") -> bool:
+    """UPDATE model SET column = target WHERE id = row_id AND column = expected, in the caller's
+    transaction (no commit). False when someone else changed the column first."""
+    result = db.session.execute(
+        update(model).where(model.id == row_id, getattr(model, column) == expected)
+        .values({column: target}).execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def transition(instance, target, *, actor, column: str = "status", expected=None,
+               own_transaction: bool = False) -> None:
+    """Move `instance` to `target` as the model's `transitions` allow, with a compare-and-set UPDATE.
+
+    409 invalid_transition for a move the table lacks, 403 for a move not the actor's, 409
+    invalid_transition when the row's status is no longer `expected` (default: the status the
+    instance was read with). No commit: the caller adds its event and audit row and commits once.
+    On a lost race the transaction is rolled back before the 409.
+
+    own_transaction: the use case is not inside a caller's transaction, so on SQLite the read snapshot
+    is ended after the checks and right before the UPDATE: the write then waits for a racing write's
+    lock instead of failing at once with "database is locked", and the compare-and-set decides.
+    """
+    machine: StateMachine = type(instance).transitions
+    current = expected if expected is not None else getattr(instance, column)
+    machine.require(actor, current, target, instance=instance)
+    row_id = instance.id  # read before the snapshot ends: after it, nothing is read before the UPDATE
+    if own_transaction:
+        end_read_snapshot()
+    if not compare_and_set(type(instance), row_id, current, target, column=column):
+        db.session.rollback()
+        raise Conflict(machine.moved_first(), code="invalid_transition")
