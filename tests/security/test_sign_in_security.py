@@ -131,10 +131,16 @@ def test_the_account_page_lists_only_the_users_own_live_tokens(world, client, lo
 
 
 def test_the_admin_sees_a_users_tokens(world, client, login_as):
+    """The user's page lists each live token (by how it was issued) until the admin signs him out everywhere."""
+    admin = login_as(world.admin)
+    url = f"/admin/users/{world.manager_a.id}"
+    assert admin.get(url).get_data(as_text=True).count("通过接口登录") == 0
     _token(client, "manager_a")
-    page = login_as(world.admin).get(f"/admin/users/{world.manager_a.id}").get_data(as_text=True)
-    assert "/sessions/end" in page
-    assert "No API token" not in page and "当前没有有效的 API 令牌" not in page
+    _token(client, "manager_a")
+    assert admin.get(url).get_data(as_text=True).count("通过接口登录") == 2
+    admin.post(f"{url}/sessions/end")
+    page = login_as(world.admin).get(url).get_data(as_text=True)
+    assert page.count("通过接口登录") == 0 and "该用户目前没有有效的 API 令牌" in page
 
 
 # ---------------------------------------------------------------- 2. open redirect
@@ -268,10 +274,11 @@ def test_the_admin_sees_and_lifts_a_lock(world, client, login_as):
     for _ in range(5):
         client.post("/login", data={"username": "manager_a", "password": "wrong-wrong-1"})
     admin = login_as(world.admin)
-    assert "locked" in admin.get("/admin/users").get_data(as_text=True).lower() or \
-        "已锁定" in admin.get("/admin/users").get_data(as_text=True)
-    assert "manager_a" in admin.get("/").get_data(as_text=True)
-    admin.post(f"/admin/users/{world.manager_a.id}/unlock")
+    unlock = f"/admin/users/{world.manager_a.id}/unlock"
+    assert unlock in admin.get("/admin/users").get_data(as_text=True)  # the button shows for a locked user only
+    assert f"/admin/users/{world.manager_a.id}\"" in admin.get("/").get_data(as_text=True)  # home: locked accounts
+    admin.post(unlock)
+    assert unlock not in admin.get("/admin/users").get_data(as_text=True)
     assert client.post("/api/v1/auth/tokens", json={"username": "manager_a", "password": PASSWORD}).status_code == 201
 
 
