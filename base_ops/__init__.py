@@ -118,21 +118,21 @@ def _register_blueprints(app: Flask) -> None:
     from base_ops.enterprises.views import bp as enterprises_bp
     from base_ops.extensions import csrf
     from base_ops.home.views import bp as home_bp
-    from base_ops.intake.notices_api import blp as notices_blp
-    from base_ops.intake.notices_views import bp as notices_bp
-    from base_ops.intake.stays_api import blp as stays_blp
-    from base_ops.intake.stays_views import bp as stays_bp
+    from base_ops.intake.notices.api import blp as notices_blp
+    from base_ops.intake.notices.views import bp as notices_bp
+    from base_ops.intake.stays.api import blp as stays_blp
+    from base_ops.intake.stays.views import bp as stays_bp
     from base_ops.meals.api import blp as meals_blp
     from base_ops.meals.views import bp as meals_bp
     from base_ops.org.api import blp as reference_blp
     from base_ops.org.views import bp as org_bp
     from base_ops.placements.api import blp as placements_blp
     from base_ops.placements.views import bp as placements_bp
-    from base_ops.reports.api import blp as reports_blp
-    from base_ops.reports.export_views import bp as exports_bp
-    from base_ops.reports.monthly_api import blp as monthly_blp
-    from base_ops.reports.monthly_views import bp as monthly_bp
-    from base_ops.reports.views import bp as reports_bp
+    from base_ops.reports.dashboard.api import blp as reports_blp
+    from base_ops.reports.dashboard.views import bp as reports_bp
+    from base_ops.reports.exports.views import bp as exports_bp
+    from base_ops.reports.monthly.api import blp as monthly_blp
+    from base_ops.reports.monthly.views import bp as monthly_bp
     from base_ops.residents.api import blp as residents_blp
     from base_ops.residents.views import bp as residents_bp
     from base_ops.subsidies.api import blp as subsidies_blp
@@ -166,7 +166,7 @@ def _register_cli(app: Flask) -> None:
     from base_ops.audit_log.cli import audit_cli
     from base_ops.backup.cli import backup_command, restore_command
     from base_ops.intake.cli import calendar_cli
-    from base_ops.reports.cli import exports_cli
+    from base_ops.reports.exports.cli import exports_cli
     from base_ops.seed.cli import seed_cli
 
     app.cli.add_command(users_cli)

@@ -14,7 +14,7 @@ from base_ops.core.actor import current_actor
 from base_ops.core.errors import DomainError, NotFound
 from base_ops.core.ui import flash_error
 from base_ops.extensions import db
-from base_ops.intake.stays_queries import get_stay
+from base_ops.intake.stays.queries import get_stay
 from base_ops.org.models import Base
 from base_ops.org.queries import bases_in_scope, get_base
 

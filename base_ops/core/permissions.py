@@ -242,23 +242,23 @@ ENDPOINT_ACCESS: dict[str, str | frozenset[Role]] = {
     "subsidies.reference_data": frozenset({A}),
     "subsidies.set_setting": frozenset({A}),
     "subsidies.set_reason": frozenset({A}),
-    # ---- Reports (reports/views.py, reports/api.py): dashboards, rate reports, report spreadsheets
+    # ---- Reports (reports/dashboard/views.py, reports/dashboard/api.py): dashboards, rate reports, report spreadsheets
     # (add reports.* and reports_api.* endpoints here)
-    # County officers report on their region; base managers on their bases (reports/filters.py).
+    # County officers report on their region; base managers on their bases (reports/metrics/filters.py).
     "reports.index": frozenset({CO, BM}),
     "reports.people_list": frozenset({CO, BM}),
     "reports.report_xlsx": frozenset({CO, BM}),
     "reports_api.occupancy_report": frozenset({CO, BM}),
     "reports_api.placements_report": frozenset({CO, BM}),
     "reports_api.report_spreadsheet": frozenset({CO, BM}),
-    # ---- Monthly reports (reports/monthly_views.py): submit, correct, who has submitted
+    # ---- Monthly reports (reports/monthly/views.py): submit, correct, who has submitted
     # Monthly reports are the county officers' (his county submits; a city or province officer reads).
     "monthly.index": frozenset({CO}),
     "monthly.month_detail": frozenset({CO}),
     "monthly.submit": frozenset({CO}),
     "monthly_api.get_monthly": frozenset({CO}),
     "monthly_api.submit_monthly": frozenset({CO}),
-    # ---- Background exports (reports/export_views.py): jobs, progress, download
+    # ---- Background exports (reports/exports/views.py): jobs, progress, download
     # (add exports.* endpoints here)
     # Detail exports of the people behind report numbers: county officers (their region) and base
     # managers (their bases); a job is seen by its requester only (reports/jobs.get_job).

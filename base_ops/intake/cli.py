@@ -3,8 +3,8 @@
 import click
 from flask.cli import with_appcontext
 
-from base_ops.intake import notices
-from base_ops.intake.notices_queries import calendar_years
+from base_ops.intake.notices import services as notices
+from base_ops.intake.notices.queries import calendar_years
 
 calendar_cli = click.Group("calendar", help="The working-day calendar used for receipt deadlines.")
 

@@ -298,7 +298,7 @@ def end_placement(actor, placement: Placement, *, ended_on: date, reason: str) -
 def discharge_to_employment(actor, placement: Placement, *, discharged_on: date):
     """A resident placed while in a stay leaves the base for the job in one step: the stays
     module's discharge with destination `employed` (docs/domain.md "Discharge destinations")."""
-    from base_ops.intake import stays
+    from base_ops.intake.stays import services as stays
 
     _require_role(actor, (Role.BASE_MANAGER,), _("Discharge is the base manager's work."))
     if placement.is_cancelled:

@@ -3,7 +3,7 @@ and spreadsheets alike (one home)."""
 
 from flask_babel import lazy_gettext as _l
 
-from base_ops.reports import monthly
+from base_ops.reports.monthly import services as monthly
 
 SECTION_LABELS = {
     "occupancy": _l("Occupancy"),

@@ -334,7 +334,7 @@ def _insert_notices(ctx: Context, stays: list[PastStay]) -> list:
     """Notices for most past residents: receipts mostly within 5 working days, some late, a few never;
     key subjects mostly collected at the prison gate (必接必送)."""
     from base_ops.intake.models import ReleaseNotice
-    from base_ops.intake.notices import feedback_due
+    from base_ops.intake.notices.services import feedback_due
 
     rng, notices = ctx.rng, []
     for past in stays:

@@ -88,7 +88,8 @@ def load_demo_people(day: date, path: Path = PEOPLE_FILE) -> None:
     """Residents, stays, beds, leave, case notes and notices around `day`, through the services."""
     from datetime import timedelta
 
-    from base_ops.intake import notices, stays
+    from base_ops.intake.notices import services as notices
+    from base_ops.intake.stays import services as stays
     from base_ops.org.models import Room
     from base_ops.residents import services as residents
 

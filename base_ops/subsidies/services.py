@@ -22,7 +22,7 @@ from base_ops.core.errors import Conflict, NotEligible, NotFound, PermissionDeni
 from base_ops.core.transactions import end_read_snapshot, is_busy
 from base_ops.enterprises.models import PlacementAgreement
 from base_ops.extensions import db
-from base_ops.intake import notices_queries
+from base_ops.intake.notices import queries as notices_queries
 from base_ops.org.models import Base, DibaoStandard
 from base_ops.placements import queries as placement_queries
 from base_ops.residents import queries as resident_queries

@@ -17,8 +17,8 @@ from base_ops.core.excel import XLSX_MIMETYPE
 from base_ops.core.forms import EmptyForm
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.extensions import db
-from base_ops.intake import notices_queries
 from base_ops.intake.models import ReleaseNotice
+from base_ops.intake.notices import queries as notices_queries
 from base_ops.placements import queries as placement_queries
 from base_ops.placements.models import Placement
 from base_ops.residents import queries as resident_queries

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from base_ops.beds import services
 from base_ops.beds.models import BedAssignment
 from base_ops.core.errors import Conflict, NotFound, ValidationFailed
-from base_ops.intake import stays
+from base_ops.intake.stays import services as stays
 from base_ops.org import services as org_services
 from tests.beds.helpers import TODAY, assignments, audit_actions, bed_of, make_resident
 

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from base_ops.beds import queries
-from base_ops.intake import stays
+from base_ops.intake.stays import services as stays
 from base_ops.org import services as org_services
 from tests.beds.helpers import TODAY, assignments, bed_of, count_queries, make_resident
 

@@ -75,7 +75,7 @@ class Scene:
             return person.id
 
     def stay_without_bed(self, name: str) -> int:
-        from base_ops.intake import stays
+        from base_ops.intake.stays import services as stays
 
         resident_id = self.resident(name)
         with self.app.app_context():
@@ -141,7 +141,7 @@ def test_the_database_decides_when_the_check_is_switched_off(scene, monkeypatch)
 
 
 def _admit(barrier, resident_id, base_id):
-    from base_ops.intake import stays
+    from base_ops.intake.stays import services as stays
     from base_ops.residents.models import Resident
 
     actor = Scene.manager()
@@ -152,8 +152,8 @@ def _admit(barrier, resident_id, base_id):
 
 @pytest.mark.parametrize("check", ["on", "off"])
 def test_the_same_person_admitted_twice_at_once_gets_one_open_stay(scene, monkeypatch, check):
-    from base_ops.intake import stays
     from base_ops.intake.models import Stay
+    from base_ops.intake.stays import services as stays
 
     if check == "off":  # the partial unique index uq_stays_one_open_per_resident alone must hold it
         monkeypatch.setattr(stays, "open_stay_id", lambda resident_id: None)

@@ -20,7 +20,7 @@ import urllib.request
 
 import openpyxl
 
-from base_ops.reports.dashboard import KEY_FIGURES
+from base_ops.reports.dashboard.queries import KEY_FIGURES
 from tests.e2e.conftest import assert_clean_page, assert_no_error_page, path_of, sign_in, totp_code
 
 REPORT_TITLE = "就业安置报表"  # msgid "Placement report"

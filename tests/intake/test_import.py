@@ -15,8 +15,9 @@ from stdnum.cn import ric
 
 from base_ops.core.audit import AuditEvent
 from base_ops.core.errors import Conflict, NotFound, ValidationFailed
-from base_ops.intake import notices, notices_import
 from base_ops.intake.models import ReleaseNotice
+from base_ops.intake.notices import importer as notices_import
+from base_ops.intake.notices import services as notices
 from tests.intake.test_notices import freeze_today, notice_count, notice_fields
 from tests.intake.test_workdays import count_queries
 
@@ -320,7 +321,7 @@ def test_import_is_one_transaction(world, db, frozen_today, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("audit store unavailable")
 
-    monkeypatch.setattr("base_ops.intake.notices_import.audit.record", broken)
+    monkeypatch.setattr("base_ops.intake.notices.importer.audit.record", broken)
     with pytest.raises(RuntimeError):
         notices_import.confirm_import(world.manager_a, check.token, valid_only=False)
     db.session.rollback()

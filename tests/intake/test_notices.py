@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from base_ops.core.audit import AuditEvent
 from base_ops.core.errors import Conflict, NotFound, ValidationFailed
-from base_ops.intake import notices, notices_queries
 from base_ops.intake.models import ReleaseNotice
+from base_ops.intake.notices import queries as notices_queries
+from base_ops.intake.notices import services as notices
 
 # Valid ID numbers for notices (check characters from stdnum.cn.ric).
 ID_N1 = "33010619850101001X"

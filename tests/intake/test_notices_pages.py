@@ -10,8 +10,8 @@ from sqlalchemy import select
 from base_ops.core.audit import AuditEvent
 from base_ops.core.identity import mask_id_number
 from base_ops.core.workdays import WorkCalendarDay
-from base_ops.intake import notices
 from base_ops.intake.models import ReleaseNotice
+from base_ops.intake.notices import services as notices
 from tests.conftest import ID_OLD
 from tests.intake.test_notices import ID_N1, freeze_today, notice_count, notice_fields
 

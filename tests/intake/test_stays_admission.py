@@ -10,8 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from base_ops.core.audit import AuditEvent
 from base_ops.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from base_ops.intake import stays
 from base_ops.intake.models import Stay
+from base_ops.intake.stays import services as stays
 from tests.beds.helpers import TODAY, assignments, audit_actions, bed_of, make_resident
 
 

@@ -179,7 +179,7 @@ def test_manager_a_cannot_see_or_touch_stay_b(world, client, api_headers, db):
 
 
 def test_absence_of_another_base_is_404(world, client, api_headers, db):
-    from base_ops.intake import stays
+    from base_ops.intake.stays import services as stays
 
     absence = stays.record_absence(world.manager_b, world.stay_b, start_on=date(2026, 11, 19))
     response = client.post(f"/api/v1/absences/{absence.id}/return", headers=api_headers(world.manager_a),

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from base_ops.beds import services as beds
 from base_ops.core.errors import Conflict, ValidationFailed
-from base_ops.intake import stays
-from base_ops.intake import stays_queries as queries
 from base_ops.intake.models import Absence, Leave, Stay
+from base_ops.intake.stays import queries
+from base_ops.intake.stays import services as stays
 from tests.beds.helpers import TODAY, assignments, audit_actions, bed_of, make_resident
 
 

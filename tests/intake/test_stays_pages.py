@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from base_ops.intake import stays
 from base_ops.intake.models import Leave, Stay
+from base_ops.intake.stays import services as stays
 from tests.beds.helpers import TODAY, assignments, bed_of, make_resident
 
 

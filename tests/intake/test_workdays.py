@@ -11,7 +11,7 @@ from sqlalchemy import delete, event, func, select
 
 from base_ops.core.audit import AuditEvent
 from base_ops.core.workdays import WorkCalendar, WorkCalendarDay, add_working_days
-from base_ops.intake import notices
+from base_ops.intake.notices import services as notices
 
 
 @contextmanager

@@ -131,8 +131,8 @@ def _hand(sql: str, start: date, end: date) -> list[dict]:
 @pytest.mark.parametrize("report", ["occupancy", "placements"])
 def test_report_against_one_hand_written_statement(bench_app, report):
     from base_ops.extensions import db
-    from base_ops.reports import metrics
-    from base_ops.reports.filters import ReportFilter
+    from base_ops.reports.metrics import queries as metrics
+    from base_ops.reports.metrics.filters import ReportFilter
 
     start, end = _last_full_year()
     f = ReportFilter(start, end, region_code=PROVINCE, group_by=("base", "month"))
@@ -202,7 +202,7 @@ def _bare_write(kind: str, start: date, end: date, path: str) -> int:
 
 
 def _export(kind: str, f, path: str) -> int:
-    from base_ops.reports import exports
+    from base_ops.reports.exports import spreadsheets as exports
 
     with open(path, "wb") as handle:
         return exports.write_xlsx(kind, f, handle)
@@ -212,7 +212,7 @@ def _export(kind: str, f, path: str) -> int:
 def test_export_against_bare_xlsxwriter(bench_app, kind):
     from base_ops.core.clock import today
     from base_ops.extensions import db
-    from base_ops.reports.filters import ReportFilter
+    from base_ops.reports.metrics.filters import ReportFilter
 
     # The whole history: every placement (about 60,000), every stay (about 150,000).
     start, end = today() - timedelta(days=4 * 365), today() + timedelta(days=1)

@@ -18,7 +18,7 @@ def id_number(serial: int, male: bool = True) -> str:
 
 def admit_new_resident(manager, base, serial: int, name: str, *, admitted_on=date(2026, 10, 1), **fields):
     """A resident registered and admitted to `base` by `manager` (residents and stays services)."""
-    from base_ops.intake import stays
+    from base_ops.intake.stays import services as stays
     from base_ops.residents import services as residents
 
     values = {"id_number": id_number(serial), "name": name, "hukou_region_code": "330106",

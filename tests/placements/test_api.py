@@ -79,7 +79,7 @@ def test_posting_full_on_referral(world, client, api_headers, db, offered, job):
 
 
 def test_no_open_stay_is_422(world, client, api_headers, job):
-    from base_ops.intake import stays
+    from base_ops.intake.stays import services as stays
 
     stays.discharge(world.manager_a, world.stay_a, discharged_on=date(2026, 11, 19), destination="relatives")
     response = client.post("/api/v1/referrals", headers=api_headers(world.manager_a),

@@ -73,7 +73,7 @@ def test_refer_refusals(world, db, job):
 
 
 def test_refer_needs_an_open_stay_at_his_base(world, db, job):
-    from base_ops.intake import stays
+    from base_ops.intake.stays import services as stays
 
     stays.discharge(world.manager_a, world.stay_a, discharged_on=date(2026, 11, 19), destination="returned_home")
     with pytest.raises(ValidationFailed) as error:

@@ -1,4 +1,4 @@
-"""Detail exports (reports/exports.py): content read back with openpyxl, formula safety, totals, scope."""
+"""Detail exports (reports/exports/spreadsheets.py): content read back with openpyxl, formula safety, totals, scope."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from stdnum.cn import ric
 
 from base_ops.core.errors import NotFound
-from base_ops.reports import exports
-from base_ops.reports.filters import resolve_filter
+from base_ops.reports.exports import spreadsheets as exports
+from base_ops.reports.metrics.filters import resolve_filter
 
 TODAY = date(2026, 11, 21)
 YEAR = {"start": date(2026, 1, 1), "end": date(2027, 1, 1)}
@@ -20,7 +20,7 @@ YEAR = {"start": date(2026, 1, 1), "end": date(2027, 1, 1)}
 
 @pytest.fixture(autouse=True)
 def frozen_today(monkeypatch):
-    monkeypatch.setattr("base_ops.reports.exports.today", lambda: TODAY)
+    monkeypatch.setattr("base_ops.reports.exports.spreadsheets.today", lambda: TODAY)
 
 
 def make_id(n: int) -> str:

@@ -1,4 +1,4 @@
-"""Background exports (reports/jobs.py, export_views.py): direct or job, progress, file, expiry, audit, access."""
+"""Background exports (reports/exports/services.py, views.py): direct or job, progress, file, expiry, audit, access."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from base_ops.core.audit import AuditEvent
 from base_ops.core.db import utcnow
-from base_ops.reports import exports, jobs
+from base_ops.reports.exports import services as jobs
+from base_ops.reports.exports import spreadsheets as exports
 from base_ops.reports.models import ExportJob, ExportStatus
 from tests.reports.test_exports import add_stay
 

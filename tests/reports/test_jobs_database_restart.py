@@ -11,7 +11,8 @@ import pytest
 from psycopg import errors as pg_errors
 from sqlalchemy import exc
 
-from base_ops.reports import exports, jobs
+from base_ops.reports.exports import services as jobs
+from base_ops.reports.exports import spreadsheets as exports
 from base_ops.reports.models import ExportJob, ExportStatus
 
 PARAMS = {"from": "2026-01-01", "to": "2027-01-01", "region_code": None, "base_id": None}

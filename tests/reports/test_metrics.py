@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from base_ops.reports import figures as F
-from base_ops.reports import metrics
-from base_ops.reports.filters import ReportFilter
+from base_ops.reports.metrics import figures as F
+from base_ops.reports.metrics import queries as metrics
+from base_ops.reports.metrics.filters import ReportFilter
 from tests.reports import ledger
 
 OCTOBER = (date(2026, 10, 1), date(2026, 11, 1))

@@ -14,9 +14,10 @@ from base_ops.core.audit import AuditEvent
 from base_ops.core.clock import LOCAL_ZONE
 from base_ops.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from base_ops.extensions import db as _db
-from base_ops.reports import figures as F
-from base_ops.reports import metrics, monthly
+from base_ops.reports.metrics import figures as F
+from base_ops.reports.metrics import queries as metrics
 from base_ops.reports.models import MonthlyReport
+from base_ops.reports.monthly import services as monthly
 from tests.race_support import race, separate_app
 
 NOW = datetime(2026, 11, 10, 10, 0, tzinfo=LOCAL_ZONE)  # October is finished, its due day (11-03) has passed
@@ -25,7 +26,7 @@ NOW = datetime(2026, 11, 10, 10, 0, tzinfo=LOCAL_ZONE)  # October is finished, i
 def set_now(monkeypatch, moment: datetime) -> None:
     """Freeze both clocks the monthly reports read: today (China time) and the submission time."""
     monkeypatch.setattr("base_ops.core.clock.today", lambda: moment.astimezone(LOCAL_ZONE).date())
-    monkeypatch.setattr("base_ops.reports.monthly.utcnow", lambda: moment.astimezone(UTC))
+    monkeypatch.setattr("base_ops.reports.monthly.services.utcnow", lambda: moment.astimezone(UTC))
 
 
 @pytest.fixture(autouse=True)

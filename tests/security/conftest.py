@@ -72,12 +72,13 @@ class Rich:
 @pytest.fixture
 def rich_world(app, world, db, monkeypatch, tmp_path):
     """The world plus one of everything (see the module docstring); `world.rich` holds the new objects."""
-    from base_ops.intake import notices as notice_services
     from base_ops.intake.models import Absence, Stay
+    from base_ops.intake.notices import services as notice_services
     from base_ops.org.models import DibaoStandard
     from base_ops.placements.models import ReferralEvent, RetentionCheck
-    from base_ops.reports import jobs, monthly
+    from base_ops.reports.exports import services as jobs
     from base_ops.reports.models import ExportJob
+    from base_ops.reports.monthly import services as monthly
     from base_ops.residents.models import Resident
     from base_ops.subsidies import batches, evidence
     from base_ops.subsidies import services as claims

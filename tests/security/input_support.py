@@ -363,7 +363,8 @@ def _bytes_io(data: bytes):
 
 def _reports(side: Side) -> None:
     """An export job of the manager and of the officer (run inline, file on disk) and a submitted month."""
-    from base_ops.reports import jobs, monthly
+    from base_ops.reports.exports import services as jobs
+    from base_ops.reports.monthly import services as monthly
 
     side.job = jobs.request_export(side.manager, "residents", start=date(2026, 1, 1), end=date(2027, 1, 1))
     side.job_officer = jobs.request_export(side.officer, "residents", start=date(2026, 1, 1), end=date(2027, 1, 1))

@@ -21,8 +21,8 @@ import re
 import openpyxl
 import sqlalchemy as sa
 
-from base_ops.reports.exports import EXPORT_KINDS
-from base_ops.reports.spreadsheets import NAMES as REPORT_NAMES
+from base_ops.reports.dashboard.spreadsheets import NAMES as REPORT_NAMES
+from base_ops.reports.exports.spreadsheets import EXPORT_KINDS
 from tests.security import crawl
 from tests.security.conftest import PDF
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 import pytest
 
 from base_ops.core.errors import ValidationFailed
-from base_ops.intake import notices_import
+from base_ops.intake.notices import importer as notices_import
 from tests.intake.test_import import ZH_HEADERS, csv_bytes, good_row, import_dir, upload, xlsx_bytes
 from tests.intake.test_notices import freeze_today, notice_count
 

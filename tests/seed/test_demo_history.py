@@ -12,9 +12,9 @@ from sqlalchemy import text
 from stdnum.cn import ric
 
 from base_ops.core import clock
-from base_ops.reports import metrics
-from base_ops.reports.filters import ReportFilter
-from base_ops.reports.periods import default_period
+from base_ops.reports.metrics import queries as metrics
+from base_ops.reports.metrics.filters import ReportFilter
+from base_ops.reports.metrics.periods import default_period
 
 
 def _scalar(db, sql: str, **params):

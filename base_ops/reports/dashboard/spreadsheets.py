@@ -18,10 +18,10 @@ from flask_babel import gettext as _
 from base_ops.core import audit
 from base_ops.core.excel import Column, Sheet, generate_xlsx
 from base_ops.extensions import db
-from base_ops.reports import figures as F
-from base_ops.reports import metrics
-from base_ops.reports.filters import scope_name
-from base_ops.reports.metrics import Report
+from base_ops.reports.metrics import figures as F
+from base_ops.reports.metrics import queries as metrics
+from base_ops.reports.metrics.filters import scope_name
+from base_ops.reports.metrics.queries import Report
 
 REPORTS = {"occupancy": metrics.occupancy, "placements": metrics.placements, "overview": metrics.overview}
 

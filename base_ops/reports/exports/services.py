@@ -33,8 +33,8 @@ from base_ops.core.db import utcnow
 from base_ops.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed, is_database_unavailable
 from base_ops.core.transactions import end_read_snapshot
 from base_ops.extensions import db
-from base_ops.reports import exports
-from base_ops.reports.filters import ReportFilter, resolve_filter
+from base_ops.reports.exports import spreadsheets as exports
+from base_ops.reports.metrics.filters import ReportFilter, resolve_filter
 from base_ops.reports.models import ExportJob, ExportStatus
 
 log = logging.getLogger(__name__)

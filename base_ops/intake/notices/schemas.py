@@ -5,7 +5,7 @@ import marshmallow as ma
 from base_ops.core import clock
 from base_ops.core.api import PageArgsSchema, StrictSchema
 from base_ops.core.identity import mask_id_number
-from base_ops.intake.notices_queries import STATUSES, feedback_status
+from base_ops.intake.notices.queries import STATUSES, feedback_status
 
 REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error="must be a six-digit region code (GB/T 2260)")
 

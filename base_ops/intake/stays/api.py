@@ -6,10 +6,9 @@ from base_ops.beds import services as bed_services
 from base_ops.core.actor import current_actor
 from base_ops.core.api import page_schema, paginate
 from base_ops.extensions import db
-from base_ops.intake import stays as services
-from base_ops.intake import stays_queries as queries
 from base_ops.intake.models import Stay
-from base_ops.intake.stays_schemas import (
+from base_ops.intake.stays import queries, services
+from base_ops.intake.stays.schemas import (
     AbsenceCreateSchema,
     AbsenceReturnSchema,
     AbsenceSchema,

@@ -13,8 +13,10 @@ from base_ops.core.errors import DomainError
 from base_ops.core.identity import mask_id_number
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.extensions import db
-from base_ops.intake import notices, notices_import, notices_queries
-from base_ops.intake.notices_forms import (
+from base_ops.intake.notices import importer as notices_import
+from base_ops.intake.notices import queries as notices_queries
+from base_ops.intake.notices import services as notices
+from base_ops.intake.notices.forms import (
     CalendarDayForm,
     CollectionForm,
     FeedbackForm,

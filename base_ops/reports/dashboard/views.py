@@ -11,11 +11,13 @@ from base_ops.core.bounds import page_number
 from base_ops.core.errors import DomainError, NotFound, ValidationFailed
 from base_ops.core.excel import XLSX_MIMETYPE
 from base_ops.intake.vocabulary import DESTINATION_LABELS
-from base_ops.reports import dashboard, exports, people, spreadsheets
-from base_ops.reports import figures as F
-from base_ops.reports.filters import resolve_filter, scope_name
-from base_ops.reports.forms import PeopleFilterForm, ReportFilterForm
-from base_ops.reports.periods import default_period
+from base_ops.reports.dashboard import people, spreadsheets
+from base_ops.reports.dashboard import queries as dashboard
+from base_ops.reports.dashboard.forms import PeopleFilterForm, ReportFilterForm
+from base_ops.reports.exports import spreadsheets as exports
+from base_ops.reports.metrics import figures as F
+from base_ops.reports.metrics.filters import resolve_filter, scope_name
+from base_ops.reports.metrics.periods import default_period
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

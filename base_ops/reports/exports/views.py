@@ -19,8 +19,8 @@ from base_ops.core.errors import ValidationFailed
 from base_ops.core.excel import XLSX_MIMETYPE
 from base_ops.core.redirects import local_path, path_of_same_site_url, safe_next
 from base_ops.core.ui import flash_error
-from base_ops.reports import jobs
-from base_ops.reports.exports import EXPORT_KINDS
+from base_ops.reports.exports import services as jobs
+from base_ops.reports.exports.spreadsheets import EXPORT_KINDS
 from base_ops.reports.models import ExportStatus
 
 bp = Blueprint("exports", __name__, url_prefix="/exports")

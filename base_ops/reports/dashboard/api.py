@@ -11,11 +11,11 @@ from base_ops.core.actor import current_actor
 from base_ops.core.api import StrictSchema
 from base_ops.core.errors import NotFound
 from base_ops.core.excel import XLSX_MIMETYPE
-from base_ops.reports import figures as F
-from base_ops.reports import spreadsheets
-from base_ops.reports.filters import resolve_filter
-from base_ops.reports.metrics import PLACEMENT_REPORT, occupancy, placements
-from base_ops.reports.periods import default_period
+from base_ops.reports.dashboard import spreadsheets
+from base_ops.reports.metrics import figures as F
+from base_ops.reports.metrics.filters import resolve_filter
+from base_ops.reports.metrics.periods import default_period
+from base_ops.reports.metrics.queries import PLACEMENT_REPORT, occupancy, placements
 
 blp = Blueprint("reports_api", __name__, description="Reports")
 

@@ -12,10 +12,10 @@ from decimal import Decimal
 
 from base_ops.core import clock
 from base_ops.core.scope import region_level_of
-from base_ops.reports import figures as F
-from base_ops.reports import metrics
-from base_ops.reports.filters import ReportFilter
-from base_ops.reports.metrics import Report
+from base_ops.reports.metrics import figures as F
+from base_ops.reports.metrics import queries as metrics
+from base_ops.reports.metrics.filters import ReportFilter
+from base_ops.reports.metrics.queries import Report
 
 KEY_FIGURES = ["occupancy_rate", "placement_rate", "in_stay_placement_rate", "retention_6_rate",
                "handover_rate", "reoffence_rate", "claims_approved_amount"]

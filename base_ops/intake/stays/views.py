@@ -15,10 +15,9 @@ from base_ops.core.errors import DomainError
 from base_ops.core.identity import mask_id_number
 from base_ops.core.ui import form_errors_from
 from base_ops.extensions import db
-from base_ops.intake import stays as services
-from base_ops.intake import stays_queries as queries
 from base_ops.intake.models import Destination
-from base_ops.intake.stays_forms import AbsenceForm, AdmitForm, DischargeForm, LeaveForm, ReturnForm
+from base_ops.intake.stays import queries, services
+from base_ops.intake.stays.forms import AbsenceForm, AdmitForm, DischargeForm, LeaveForm, ReturnForm
 from base_ops.intake.vocabulary import DESTINATION_LABELS
 from base_ops.org.models import Base
 from base_ops.org.queries import bases_in_scope

@@ -9,7 +9,7 @@ from wtforms.validators import Optional, Regexp
 
 from base_ops.core.bounds import BoundedDateField, BoundedIntegerField
 from base_ops.intake.models import Destination
-from base_ops.reports.exports import EXPORT_KINDS
+from base_ops.reports.exports.spreadsheets import EXPORT_KINDS
 
 
 class ReportFilterForm(FlaskForm):

@@ -10,9 +10,10 @@ from base_ops.core import clock
 from base_ops.core.actor import current_actor
 from base_ops.core.api import page_schema, paginate
 from base_ops.extensions import db
-from base_ops.intake import notices, notices_queries
 from base_ops.intake.models import ReleaseNotice
-from base_ops.intake.notices_schemas import (
+from base_ops.intake.notices import queries as notices_queries
+from base_ops.intake.notices import services as notices
+from base_ops.intake.notices.schemas import (
     CollectionSchema,
     FeedbackSchema,
     NoticeCreateSchema,

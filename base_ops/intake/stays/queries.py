@@ -20,7 +20,7 @@ from base_ops.core import clock
 from base_ops.core.errors import NotFound
 from base_ops.extensions import db
 from base_ops.intake.models import Absence, Stay
-from base_ops.intake.stays import absence_close_nights, absence_flag_nights
+from base_ops.intake.stays.services import absence_close_nights, absence_flag_nights
 from base_ops.org.models import Base, Bed, Room
 from base_ops.org.queries import base_ids_filter
 from base_ops.residents.models import Resident

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from base_ops.reports import jobs
+from base_ops.reports.exports import services as jobs
 
 exports_cli = AppGroup("exports", help="Background exports: purge expired files, run the RQ worker.")
 

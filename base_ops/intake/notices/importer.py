@@ -33,7 +33,7 @@ from base_ops.core.errors import Conflict, NotFound, ValidationFailed
 from base_ops.core.identity import mask_id_number
 from base_ops.extensions import db
 from base_ops.intake.models import ReleaseNotice
-from base_ops.intake.notices import (
+from base_ops.intake.notices.services import (
     NOTICE_FIELDS,
     as_text,
     build_notice,

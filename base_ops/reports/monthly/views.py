@@ -16,7 +16,7 @@ from base_ops.core.bounds import BoundedIntegerField, int_arg
 from base_ops.core.errors import DomainError, ValidationFailed
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.org.models import RegionLevel
-from base_ops.reports import monthly
+from base_ops.reports.monthly import services as monthly
 from base_ops.reports.vocabulary import SECTION_LABELS, STATUS_LABELS
 
 bp = Blueprint("monthly", __name__, url_prefix="/reports/monthly")

@@ -29,9 +29,9 @@ from sqlalchemy import Date, and_, case, cast, exists, func, literal, null, or_,
 from base_ops.core import clock
 from base_ops.core.sqldates import add_months, days_between, greatest_date, least_date
 from base_ops.extensions import db
-from base_ops.reports import figures as F
-from base_ops.reports.filters import ReportFilter, bases_in
-from base_ops.reports.periods import next_month
+from base_ops.reports.metrics import figures as F
+from base_ops.reports.metrics.filters import ReportFilter, bases_in
+from base_ops.reports.metrics.periods import next_month
 
 # ---------------------------------------------------------------- results
 

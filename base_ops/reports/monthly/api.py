@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 from base_ops.core.actor import current_actor
 from base_ops.core.api import StrictSchema
 from base_ops.org.models import RegionLevel
-from base_ops.reports import monthly
 from base_ops.reports.models import MonthlyReport
+from base_ops.reports.monthly import services as monthly
 
 blp = Blueprint("monthly_api", __name__, description="Monthly reports")
 

@@ -1,6 +1,6 @@
 """The people behind a report number (drill-down), and the trail of regions above the current view.
 
-The lists reuse the export queries (reports/exports.py), so a page and its download always hold the
+The lists reuse the export queries (reports/exports/spreadsheets.py), so a page and its download always hold the
 same people; ID numbers are masked there. Scope was resolved into the filter before we get here.
 """
 
@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from base_ops.core.scope import region_code_prefix, region_level_of
 from base_ops.extensions import db
-from base_ops.reports import exports
-from base_ops.reports.filters import ReportFilter
+from base_ops.reports.exports import spreadsheets as exports
+from base_ops.reports.metrics.filters import ReportFilter
 
 PER_PAGE = 50
 

@@ -29,7 +29,7 @@ from base_ops.core.clock import LOCAL_ZONE, today
 from base_ops.core.excel import Column
 from base_ops.core.identity import mask_id_number
 from base_ops.extensions import db
-from base_ops.reports.filters import ReportFilter, bases_in, scope_names
+from base_ops.reports.metrics.filters import ReportFilter, bases_in, scope_names
 
 # Kind → label shown on the pages ("download the people behind this number").
 EXPORT_KINDS = {

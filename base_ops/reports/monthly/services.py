@@ -30,9 +30,9 @@ from base_ops.core.scope import region_code_prefix, region_contains
 from base_ops.core.transactions import atomic, end_read_snapshot, is_busy
 from base_ops.extensions import db
 from base_ops.org.models import Base, Region, RegionLevel
-from base_ops.reports import figures as F
+from base_ops.reports.metrics import figures as F
+from base_ops.reports.metrics.periods import month_start
 from base_ops.reports.models import MonthlyReport
-from base_ops.reports.periods import month_start
 
 MONTH = re.compile(r"^((?:19|20)\d{2})-(0[1-9]|1[0-2])$")  # 1900-2099: months around them exist
 REASON_MAX = 2000
@@ -221,7 +221,7 @@ def submit_month(actor, region_code, month, reason=None, *, version: int | None 
     the version the caller means to create (the form sends it): if someone else got there first the caller
     gets a Conflict instead of silently stacking a second correction on top.
     """
-    from base_ops.reports import metrics
+    from base_ops.reports.metrics import queries as metrics
 
     region = _require_submitter(actor, region_code)
     month = parse_month(month)
@@ -341,7 +341,7 @@ def board(actor, region_code, month) -> Board:
 
 def live_figures(actor, region_code, month) -> dict:
     """The figures as they stand now (not frozen): what a submission would store."""
-    from base_ops.reports import metrics
+    from base_ops.reports.metrics import queries as metrics
 
     region = county_in_scope(actor, region_code)
     return metrics.month_figures(region.code, parse_month(month))

@@ -1,0 +1,1 @@
+"""Stays at a base: admission, leave, absence, discharge."""

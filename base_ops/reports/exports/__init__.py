@@ -1,0 +1,1 @@
+"""Detail spreadsheets and the background export jobs that build the large ones."""

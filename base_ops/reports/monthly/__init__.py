@@ -1,0 +1,1 @@
+"""Monthly reports (月报): submitted versions, corrections, who has submitted."""
