@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from functools import wraps
 
-from sqlalchemy.exc import OperationalError
-
 from base_ops.core.errors import DomainError
 from base_ops.extensions import db
 
@@ -42,7 +40,4 @@ def end_read_snapshot() -> None:
         session.commit()
 
 
-def is_busy(error: OperationalError) -> bool:
-    """SQLite's lock timeout ran out (the user may simply try again)."""
-    message = str(error.orig).lower()
-    return "locked" in message or "busy" in message
+from base_ops.core.unit_of_work import is_busy  # noqa: E402,F401  (moving to core/unit_of_work.py)

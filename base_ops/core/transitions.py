@@ -7,6 +7,8 @@ so a button is shown exactly when the service would accept the move.
 
 `transition` makes a move with a compare-and-set UPDATE (`... WHERE id = :id AND status = :current`):
 of two requests that read the same status, one wins and the other gets a 409, never a silent overwrite.
+It then records what the model declared for every move — its event row (`event`) and its audit row
+(`audit_action`) — in the same unit of work (core/unit_of_work.py), which commits once.
 The kernel knows no domain: the status words in messages come from the model's `words` callable.
 """
 
@@ -16,9 +18,11 @@ from collections.abc import Callable, Mapping
 
 from flask_babel import gettext as _
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 
+from base_ops.core import audit
 from base_ops.core.errors import Conflict, PermissionDenied
-from base_ops.core.transactions import end_read_snapshot
+from base_ops.core.unit_of_work import before_first_write
 from base_ops.extensions import db
 
 Movers = Mapping[str, frozenset] | Callable[[object, object, str], bool]
@@ -42,15 +46,21 @@ class StateMachine:
     words:   status -> the word shown in messages (the translated label).
     refused: builds the 403 for a move that is not the actor's.
     moved_first: the message of the 409 when a compare-and-set finds the status changed (names the thing).
+    event:   (actor, instance, previous, target) -> adds the model's event row for a move, or None.
+    audit_action: the audit log's action for a move (details: previous, status), or None.
     """
 
     def __init__(self, *, moves: Mapping[str, frozenset], movers: Movers, moved_first: Callable[[], str],
-                 words: Callable[[str], str] = str, refused: Callable[[], PermissionDenied] = _not_yours):
+                 words: Callable[[str], str] = str, refused: Callable[[], PermissionDenied] = _not_yours,
+                 event: Callable[[object, object, str | None, str], object] | None = None,
+                 audit_action: str | None = None):
         self.moves = dict(moves)
         self.movers = movers
         self.words = words
         self.refused = refused
         self.moved_first = moved_first
+        self.event = event
+        self.audit_action = audit_action
         self._order = list(self.moves)
 
     def allowed(self, current: str, target: str) -> bool:
@@ -87,35 +97,47 @@ class StateMachine:
             raise self.refused()
 
 
-def compare_and_set(model, row_id: int, expected, target, *, column: str = "status") -> bool:
-    """UPDATE model SET column = target WHERE id = row_id AND column = expected, in the caller's
-    transaction (no commit). False when someone else changed the column first."""
+def compare_and_set(model, row_id: int, expected, target, *, column: str = "status",
+                    values: Mapping[str, object] | None = None) -> bool:
+    """UPDATE model SET column = target [, values] WHERE id = row_id AND column = expected, in the
+    caller's unit of work (no commit). False when someone else changed the column first.
+    `expected=None` compares with IS NULL (e.g. a stay still open: discharged_on IS NULL)."""
     result = db.session.execute(
-        update(model).where(model.id == row_id, getattr(model, column) == expected)
-        .values({column: target}).execution_options(synchronize_session=False)
+        update(model).where(model.id == row_id, getattr(model, column).is_(None) if expected is None
+                            else getattr(model, column) == expected)
+        .values({column: target, **(values or {})}).execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
 
 
 def transition(instance, target, *, actor, column: str = "status", expected=None,
-               own_transaction: bool = False) -> None:
+               values: Mapping[str, object] | None = None, details: Mapping[str, object] | None = None) -> None:
     """Move `instance` to `target` as the model's `transitions` allow, with a compare-and-set UPDATE.
 
     409 invalid_transition for a move the table lacks, 403 for a move not the actor's, 409
     invalid_transition when the row's status is no longer `expected` (default: the status the
-    instance was read with). No commit: the caller adds its event and audit row and commits once.
-    On a lost race the transaction is rolled back before the 409.
+    instance was read with). `values` are further columns set by the same UPDATE (who decided, when).
+    Then the model's event row and audit row (with `details`) are added. No commit: the use case's
+    unit of work commits once, and rolls everything back on a lost race.
 
-    own_transaction: the use case is not inside a caller's transaction, so on SQLite the read snapshot
-    is ended after the checks and right before the UPDATE: the write then waits for a racing write's
-    lock instead of failing at once with "database is locked", and the compare-and-set decides.
+    On SQLite the read snapshot is ended after the checks and right before the UPDATE when nothing
+    has been written yet: the write then waits for a racing write's lock instead of failing at once
+    with "database is locked", and the compare-and-set decides.
     """
     machine: StateMachine = type(instance).transitions
     current = expected if expected is not None else getattr(instance, column)
     machine.require(actor, current, target, instance=instance)
     row_id = instance.id  # read before the snapshot ends: after it, nothing is read before the UPDATE
-    if own_transaction:
-        end_read_snapshot()
-    if not compare_and_set(type(instance), row_id, current, target, column=column):
-        db.session.rollback()
+    before_first_write()
+    if not compare_and_set(type(instance), row_id, current, target, column=column, values=values):
         raise Conflict(machine.moved_first(), code="invalid_transition")
+    # the instance now says what the row says (without marking it changed)
+    set_committed_value(instance, column, target)
+    for name, value in (values or {}).items():
+        set_committed_value(instance, name, value)
+    previous = getattr(current, "value", current)
+    status = getattr(target, "value", target)
+    if machine.event is not None:
+        machine.event(actor, instance, previous, status)
+    if machine.audit_action is not None:
+        audit.record(actor, machine.audit_action, instance, previous=previous, status=status, **(details or {}))

@@ -32,6 +32,7 @@ from base_ops.core.db import WRITING_METHODS, utcnow
 from base_ops.core.errors import DatabaseUnavailable, DomainError, ValidationFailed, is_database_unavailable
 from base_ops.core.permissions import ANY_USER, PUBLIC, access_for
 from base_ops.core.redirects import path_of_same_site_url
+from base_ops.core.unit_of_work import busy, discard, is_busy, unit_of_work
 from base_ops.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
@@ -164,8 +165,8 @@ def enforce_access():
         return None
     if rule is None:
         log.error("endpoint %s is missing from the permission matrix", endpoint)
-    audit.record(current_user, "access_denied", result="denied", object_type="endpoint", object_id=endpoint)
-    db.session.commit()
+    with unit_of_work():
+        audit.record(current_user, "access_denied", result="denied", object_type="endpoint", object_id=endpoint)
     return _error_response(403, _("You do not have permission to open this page."))
 
 
@@ -236,7 +237,7 @@ def _flatten(problems) -> list[str]:
 
 
 def handle_domain_error(error: DomainError):
-    db.session.rollback()
+    discard()
     if is_api_request():
         body = error_body(error.code, error.message, error.fields)
         body["error"].update(error.extra)
@@ -254,7 +255,7 @@ def handle_database_unavailable(error: Exception):
     # The driver's message only: SQLAlchemy's own text carries the statement's parameters (names, ID numbers).
     log.warning("database unavailable on %s %s: %s", request.method, request.path, getattr(error, "orig", error))
     try:
-        db.session.rollback()
+        discard()
     except Exception:  # the connection is gone: nothing to roll back
         log.debug("rollback after a lost connection failed", exc_info=True)
     g._login_user = login_manager.anonymous_user()  # Flask-Login's per-request user
@@ -270,10 +271,11 @@ def handle_database_unavailable(error: Exception):
 def handle_unexpected(error: Exception):
     if is_database_unavailable(error):
         return handle_database_unavailable(error)
-    db.session.rollback()
-    if isinstance(error, OperationalError) and "locked" in str(error.orig):
+    discard()
+    if isinstance(error, OperationalError) and is_busy(error):
         # SQLite busy beyond its timeout: a conflict the user can retry, not a crash.
-        return _error_response(409, _("The system is busy with another change. Please try again."), "busy")
+        conflict = busy()
+        return _error_response(conflict.status, conflict.message, conflict.code)
     log.exception("unhandled error on %s %s", request.method, request.path)
     return _error_response(500, _("Something went wrong on our side. The error has been logged."))
 

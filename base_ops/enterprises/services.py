@@ -244,7 +244,7 @@ def _move_posting(actor, posting: JobPosting, target: PostingStatus) -> JobPosti
     if target == PostingStatus.OPEN and JobPosting.transitions.allowed(current, target):
         # The phrase list may have grown since the draft was written.
         _refuse_discriminatory({name: getattr(posting, name) for name in screen.SCREENED_FIELDS})
-    transitions.transition(posting, target, actor=actor, expected=current, own_transaction=True)
+    transitions.transition(posting, target, actor=actor, expected=current)
     action = "posting_opened" if target == PostingStatus.OPEN else "posting_closed"
     audit.record(actor, action, posting, previous=current.value)
     db.session.commit()

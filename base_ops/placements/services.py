@@ -141,7 +141,7 @@ def move_referral(actor, referral: Referral, *, status: str) -> Referral:
     if target == S.HIRED:
         raise ValidationFailed.on("status", _("a hire is recorded as a placement (POST /placements)"))
     current = S(referral.status)
-    transitions.transition(referral, target, actor=actor, expected=current, own_transaction=True)
+    transitions.transition(referral, target, actor=actor, expected=current)
     _event(actor, referral, current.value, target)
     audit.record(actor, "referral_status_changed", referral, previous=current.value, status=target.value)
     _commit(_invalid(current.value, target.value))
