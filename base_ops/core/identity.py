@@ -24,7 +24,13 @@ def _ascii_only(value: str, field: str) -> str:
 
 
 def validate_id_number(value: str, field: str = "id_number") -> str:
-    """An 18-character ID number, upper-case X; refuses wrong length, check digit or date."""
+    """An 18-character ID number, upper-case X; refuses wrong length, check digit, date or an unknown region.
+
+    docs/domain.md "Identity": the address code is the county where the number was first assigned. For a
+    person registered late (补录户口) that county may have been created after the birth year; stdnum refuses
+    such a number, we accept it when the check character, the date and the code (current or historical) are
+    right — `registered_late` tells the pages to show it as "to be checked against the card".
+    """
     value = _ascii_only(value, field).upper()
     if len(value) != 18:
         raise ValidationFailed.on(field, _("must be 18 characters"))
@@ -33,9 +39,49 @@ def validate_id_number(value: str, field: str = "id_number") -> str:
     except stdnum_errors.InvalidChecksum:
         raise ValidationFailed.on(field, _("check character is wrong")) from None
     except stdnum_errors.InvalidComponent:
+        if _date_is_real(value) and _counties_of(value[:6]):
+            return value  # a real county, created after the birth year: registered late
         raise ValidationFailed.on(field, _("birth date or region in the number is impossible")) from None
     except stdnum_errors.ValidationError:
         raise ValidationFailed.on(field, _("is not a valid ID number")) from None
+
+
+def registered_late(id_number: str | None) -> bool:
+    """Whether the number's county did not exist in the birth year (补录户口): valid, but worth checking
+    against the card, never a reason to refuse (docs/domain.md "Identity")."""
+    if not id_number or len(id_number) != 18 or not _date_is_real(id_number):
+        return False
+    counties = _counties_of(id_number[:6])
+    if not counties:
+        return False
+    year = int(id_number[6:10])
+    return not any((start is None or year >= start) and (end is None or year <= end) for start, end in counties)
+
+
+def _date_is_real(number: str) -> bool:
+    try:
+        ric.get_birth_date(number)
+    except stdnum_errors.ValidationError:
+        return False
+    return True
+
+
+def _counties_of(code: str) -> list[tuple[int | None, int | None]]:
+    """The years each county that ever had this address code existed ([] for a code never assigned),
+    from python-stdnum's GB/T 2260 history (the same table `ric.validate` reads)."""
+    from stdnum import numdb
+
+    info = {k: v for _part, props in numdb.get("cn/loc").info(code) for k, v in props.items()}
+    if not info.get("county"):
+        return []
+    spans = []
+    for county in info["county"].split(","):
+        if not county.startswith("["):
+            spans.append((None, None))  # a county of today, no recorded start
+            continue
+        start, end = county[1:].split("]")[0].split("-")
+        spans.append((int(start) if start else None, int(end) if end else None))
+    return spans
 
 
 def validate_uscc(value: str, field: str = "uscc") -> str:
