@@ -15,11 +15,9 @@ from base_ops.beds.models import BedAssignment
 from base_ops.core.sqldates import days_between
 from base_ops.extensions import db
 from base_ops.intake.models import Absence, ReleaseNotice, Stay
+from base_ops.intake.stays.services import absence_flag_nights
 from base_ops.org.models import Base, Bed, BedServicePeriod, Room
 from base_ops.org.queries import in_service_clause
-
-ABSENCE_FLAG_NIGHTS = 3
-
 
 @dataclass
 class Today:
@@ -77,7 +75,7 @@ def for_bases(bases: list[Base], day: date) -> Today:
         ).select_from(Stay).join(Base, Base.id == Stay.base_id).where(open_stay)
     ).one()
     result.absent, result.absent_flagged = db.session.execute(
-        select(func.count(), func.count().filter(days_between(Absence.start_on, day) > ABSENCE_FLAG_NIGHTS))
+        select(func.count(), func.count().filter(days_between(Absence.start_on, day) > absence_flag_nights()))
         .join(Stay, Stay.id == Absence.stay_id)
         .where(open_stay, Absence.returned_on.is_(None), Absence.start_on <= day)
     ).one()

@@ -45,6 +45,15 @@ def test_counts(busy):
     assert later.expected_arrivals == 1
 
 
+def test_the_absence_flag_follows_the_setting_not_a_constant(busy, app, monkeypatch):
+    """issue 18: "Today" flagged absences after a hard-coded 3 nights; it follows the stays' setting."""
+    monkeypatch.setitem(app.config, "ABSENCE_FLAG_NIGHTS", 10)  # the resident has been away 5 nights
+    summary = today_summary.for_bases([busy.base_a], DAY)
+    assert (summary.absent, summary.absent_flagged) == (1, 0)
+    monkeypatch.setitem(app.config, "ABSENCE_FLAG_NIGHTS", 4)
+    assert today_summary.for_bases([busy.base_a], DAY).absent_flagged == 1
+
+
 def test_other_bases_do_not_count(busy):
     summary = today_summary.for_bases([busy.base_b], DAY)
     assert summary.open_stays == 1
