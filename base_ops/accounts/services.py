@@ -1,8 +1,10 @@
 """Account use cases: authenticate, second factor, passwords, user management, tokens.
 
-Each takes plain values and the actor and commits once; every outcome that
-docs/security.md lists (login success and failure, lockout, password change, user
-and role changes) is audited in the same transaction.
+Each takes plain values and the actor and runs as one unit of work (core/unit_of_work.py); every
+outcome that docs/security.md lists (login success and failure, lockout, password change, user
+and role changes) is audited in the same transaction. A refused attempt that must still count (a
+wrong password or code, a locked name, a refused token) writes its failure and audit rows in a unit
+of its own and raises after it: the refusal does not roll back its own bookkeeping.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from base_ops.accounts.passwords import hash_password, password_problems, verify
 from base_ops.core import audit
 from base_ops.core.db import utcnow
 from base_ops.core.errors import AuthenticationFailed, NotFound, PermissionDenied, ValidationFailed
+from base_ops.core.unit_of_work import on_constraint, unit_of_work, use_case
 from base_ops.extensions import db
 
 
@@ -49,6 +52,14 @@ class OtpRequired(AuthenticationFailed):
 
 class PasswordChangeRequired(PermissionDenied):
     code = "password_change_required"
+
+
+def _username_taken() -> ValidationFailed:
+    return ValidationFailed.on("username", _("is already taken"), code="user_exists")
+
+
+# Two administrators creating one name at once: the loser is told as if the check had seen it.
+on_constraint("uq_users_username", _username_taken)
 
 
 # ---------------------------------------------------------------- sign-in
@@ -97,22 +108,23 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> U
     """
     now = now or utcnow()
     address = _client_address()
-    user = db.session.execute(
-        select(User).where(User.username == username).with_for_update(of=User)
-    ).scalar_one_or_none()
-    throttle = _throttle(username, address)
-    password_ok = verify_password(user.password_hash if user is not None else _dummy_hash(), password)
-    if throttle is not None and throttle.is_locked(now):
-        _audit_sign_in(user, username, "login_refused_locked", result="denied")
-        db.session.commit()
-        raise AccountLocked(_locked_message())
-    if user is None or not user.is_enabled or not password_ok:
-        reason = "unknown_user" if user is None else ("disabled" if not user.is_enabled else "bad_password")
-        locked = register_failure(username, user, now, reason=reason)
-        db.session.commit()
-        if locked:
-            raise AccountLocked(_locked_message())
-        raise AuthenticationFailed(_generic_login_error())
+    refusal = None
+    # The refusal is raised after the unit, so the failure it counts and its audit rows are kept.
+    with unit_of_work():
+        user = db.session.execute(
+            select(User).where(User.username == username).with_for_update(of=User)
+        ).scalar_one_or_none()
+        throttle = _throttle(username, address)
+        password_ok = verify_password(user.password_hash if user is not None else _dummy_hash(), password)
+        if throttle is not None and throttle.is_locked(now):
+            _audit_sign_in(user, username, "login_refused_locked", result="denied")
+            refusal = AccountLocked(_locked_message())
+        elif user is None or not user.is_enabled or not password_ok:
+            reason = "unknown_user" if user is None else ("disabled" if not user.is_enabled else "bad_password")
+            locked = register_failure(username, user, now, reason=reason)
+            refusal = AccountLocked(_locked_message()) if locked else AuthenticationFailed(_generic_login_error())
+    if refusal is not None:
+        raise refusal
     return user
 
 
@@ -125,7 +137,10 @@ def _audit_sign_in(user: User | None, username: str, action: str, **details) -> 
 
 
 def register_failure(username: str, user: User | None, now: datetime, reason: str) -> bool:
-    """Count one failed sign-in for this name from this address; True when it now locks."""
+    """Count one failed sign-in for this name from this address; True when it now locks.
+
+    It writes in the caller's unit; a caller that then refuses calls it in a unit that ends before
+    the refusal is raised (`_count_failure`), or the count would be rolled back with the refusal."""
     cfg = current_app.config
     address = _client_address()
     throttle = _throttle(username, address)
@@ -145,8 +160,17 @@ def register_failure(username: str, user: User | None, now: datetime, reason: st
     return True
 
 
+def _count_failure(username: str, user: User | None, now: datetime, reason: str) -> bool:
+    """`register_failure` in a unit of its own, committed before the caller raises its refusal."""
+    with unit_of_work():
+        return register_failure(username, user, now, reason=reason)
+
+
 def _new_throttle(username: str, address: str, user: User | None, now: datetime) -> SignInThrottle:
-    """The (name, address) row, made in a savepoint: a concurrent failure may have made it first."""
+    """The (name, address) row, made in a savepoint: a concurrent failure may have made it first.
+
+    Not a conflict to refuse but a race to join: the savepoint undoes only the losing insert, and the
+    failure is counted on the winner's row in the same unit."""
     throttle = SignInThrottle(name_digest=_name_digest(username), address=address,
                               user_id=user.id if user is not None else None, failures=0, window_started_at=now)
     try:
@@ -182,9 +206,13 @@ def requires_second_factor(user: User) -> bool:
     return user.totp_enabled or str(user.role) in current_app.config["MFA_REQUIRED_ROLES"]
 
 
+@use_case
 def verify_otp(user: User, code: str, now: datetime | None = None, secret: str | None = None) -> bool:
     """A 6-digit TOTP code for the user's secret (or a secret being enrolled);
-    a failure counts towards the lock of this name at this address."""
+    a failure counts towards the lock of this name at this address.
+
+    A use case of its own that answers rather than raises: the failure it counts, or the code it
+    spends, is committed either way. A caller that refuses on False calls it before its own unit."""
     now = now or utcnow()
     secret = secret or user.totp_secret
     code = (code or "").strip().replace(" ", "")
@@ -195,7 +223,6 @@ def verify_otp(user: User, code: str, now: datetime | None = None, secret: str |
                 and step <= user.totp_last_step)
     if step is None or replayed:
         register_failure(user.username, user, now, reason="bad_otp")
-        db.session.commit()
         return False
     user.totp_last_step = step
     return True
@@ -217,6 +244,7 @@ def _matching_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
+@use_case
 def complete_login(user: User, method: str, now: datetime | None = None) -> None:
     """A successful sign-in clears the failures of this name at this address."""
     now = now or utcnow()
@@ -225,7 +253,6 @@ def complete_login(user: User, method: str, now: datetime | None = None) -> None
         db.session.delete(throttle)
     user.last_login_at = now
     audit.record(user, "login", user, method=method)
-    db.session.commit()
 
 
 def password_expired(user: User, now: datetime | None = None) -> bool:
@@ -235,11 +262,11 @@ def password_expired(user: User, now: datetime | None = None) -> bool:
     return (now or utcnow()) - user.password_changed_at > timedelta(days=max_age)
 
 
+@use_case
 def logout(user: User) -> None:
     """Ends this and every other session of the user, and the user's API tokens (session version)."""
     user.end_sessions()
     audit.record(user, "logout", user)
-    db.session.commit()
 
 
 # ---------------------------------------------------------------- TOTP enrolment
@@ -248,56 +275,57 @@ def totp_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=current_app.config["TOTP_ISSUER"])
 
 
+@use_case
 def begin_totp_at_sign_in(user: User) -> str:
     """A user whose role requires a second factor and who has none enrols right after the password:
     a new secret, kept on the user until confirmed (never in the cookie)."""
     if not user.totp_pending_secret:
         user.totp_pending_secret = pyotp.random_base32()
-        db.session.commit()
     return user.totp_pending_secret
 
 
 def begin_totp_change(user: User, password: str, current_code: str | None, now: datetime | None = None) -> str:
     """From the account page, setting up or replacing the second factor needs the password and, when
-    one is on, a code of the current one: a session left open, or a stolen cookie, is not enough."""
+    one is on, a code of the current one: a session left open, or a stolen cookie, is not enough.
+    The checks come before the unit: a wrong password or code is counted, and kept, before the refusal."""
     if is_locked_here(user, now):
         raise AccountLocked(_locked_message())
     if not verify_password(user.password_hash, password or ""):
-        register_failure(user.username, user, now or utcnow(), reason="bad_password")
-        db.session.commit()
+        _count_failure(user.username, user, now or utcnow(), reason="bad_password")
         raise ValidationFailed.on("password", _("is not correct"))
     if user.totp_enabled and not verify_otp(user, current_code or "", now):
         raise ValidationFailed.on("current_code", _("does not match the code shown by the authenticator app"))
-    user.totp_pending_secret = pyotp.random_base32()
-    audit.record(user, "totp_change_started", user)
-    db.session.commit()
+    with unit_of_work():
+        user.totp_pending_secret = pyotp.random_base32()
+        audit.record(user, "totp_change_started", user)
     return user.totp_pending_secret
 
 
 def enrol_totp(user: User, code: str, now: datetime | None = None) -> None:
     """Turn on the pending second factor once the user proves the app shows the right code; a new
-    second factor ends the user's other sessions and tokens (the caller starts this session anew)."""
+    second factor ends the user's other sessions and tokens (the caller starts this session anew).
+    The code is checked before the unit: a wrong one is counted, and kept, before the refusal."""
     secret = user.totp_pending_secret
     if not secret:
         raise ValidationFailed.on("code", _("start the set-up again: no new key is waiting"))
     if not verify_otp(user, code, now, secret=secret):
         raise ValidationFailed.on("code", _("does not match the code shown by the authenticator app"))
-    replaced = user.totp_enabled
-    user.totp_secret = secret
-    user.totp_enabled = True
-    user.totp_pending_secret = None
-    user.end_sessions()
-    audit.record(user, "totp_replaced" if replaced else "totp_enrolled", user)
-    db.session.commit()
+    with unit_of_work():
+        replaced = user.totp_enabled
+        user.totp_secret = secret
+        user.totp_enabled = True
+        user.totp_pending_secret = None
+        user.end_sessions()
+        audit.record(user, "totp_replaced" if replaced else "totp_enrolled", user)
 
 
+@use_case
 def reset_totp(actor: User, user: User) -> None:
     user.totp_secret = None
     user.totp_enabled = False
     user.totp_pending_secret = None
     user.end_sessions()
     audit.record(actor, "totp_reset", user)
-    db.session.commit()
 
 
 # ---------------------------------------------------------------- passwords
@@ -317,16 +345,16 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     if is_locked_here(user, now):
         raise AccountLocked(_locked_message())
     if not verify_password(user.password_hash, current_password):
-        audit.record(user, "password_change_failed", user, result="failure")
-        register_failure(user.username, user, now, reason="bad_password")
-        db.session.commit()
+        with unit_of_work():  # ends before the refusal: the failure is counted and kept
+            audit.record(user, "password_change_failed", user, result="failure")
+            register_failure(user.username, user, now, reason="bad_password")
         raise ValidationFailed.on("current_password", _("is not correct"))
-    if verify_password(user.password_hash, new_password):
-        raise ValidationFailed.on("new_password", _("must differ from the current password"))
-    _check_policy(new_password, user.username)
-    _set_password(user, new_password)
-    audit.record(user, "password_changed", user)
-    db.session.commit()
+    with unit_of_work():
+        if verify_password(user.password_hash, new_password):
+            raise ValidationFailed.on("new_password", _("must differ from the current password"))
+        _check_policy(new_password, user.username)
+        _set_password(user, new_password)
+        audit.record(user, "password_changed", user)
 
 
 def _set_password(user: User, password: str, seeded: bool = False) -> None:
@@ -336,21 +364,21 @@ def _set_password(user: User, password: str, seeded: bool = False) -> None:
     user.end_sessions()
 
 
+@use_case
 def set_password_by_admin(actor: User, user: User, new_password: str) -> None:
     _check_policy(new_password, user.username)
     _set_password(user, new_password)
     # An admin-set password is known to the admin: the user must change it.
     user.password_changed_at = datetime(2000, 1, 1, tzinfo=utcnow().tzinfo)
     audit.record(actor, "password_reset", user)
-    db.session.commit()
 
 
+@use_case
 def unlock(actor: User, user: User) -> None:
     """Lift the user's locks at every address."""
     for throttle in db.session.scalars(select(SignInThrottle).where(SignInThrottle.user_id == user.id)):
         db.session.delete(throttle)
     audit.record(actor, "account_unlocked", user)
-    db.session.commit()
 
 
 # ---------------------------------------------------------------- user management
@@ -391,6 +419,7 @@ def _resolve_scope(role: Role, region_code: str | None, base_ids: list[int], ent
     return bases
 
 
+@use_case
 def create_user(
     actor: User | None,
     *,
@@ -413,7 +442,7 @@ def create_user(
     if not username or len(username) > 64 or not username.replace("_", "").replace(".", "").replace("-", "").isalnum():
         raise ValidationFailed.on("username", _("use 1-64 letters, digits, '.', '-' or '_'"))
     if db.session.execute(select(User.id).where(User.username == username)).first():
-        raise ValidationFailed.on("username", _("is already taken"), code="user_exists")
+        raise _username_taken()
     if not seeded_password:
         _check_policy(password, username, field="password")
     bases = _resolve_scope(role, region_code, base_ids or [], enterprise_id)
@@ -431,10 +460,10 @@ def create_user(
     db.session.add(user)
     audit.record(actor, "user_created", user, role=role.value, region_code=region_code,
                  base_ids=[b.id for b in bases], enterprise_id=enterprise_id)
-    db.session.commit()
     return user
 
 
+@use_case
 def update_user(
     actor: User,
     user: User,
@@ -471,7 +500,6 @@ def update_user(
     audit.record(actor, "user_updated", user, before=before,
                  after={"role": role.value, "region_code": user.region_code, "base_ids": [b.id for b in bases],
                         "enterprise_id": enterprise_id, "is_enabled": is_enabled})
-    db.session.commit()
     return user
 
 
@@ -488,6 +516,7 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@use_case
 def issue_token(user: User, via: str) -> tuple[str, datetime]:
     """A new bearer token, valid until it expires, is revoked, or the user's sessions end."""
     token = secrets.token_urlsafe(32)
@@ -495,14 +524,14 @@ def issue_token(user: User, via: str) -> tuple[str, datetime]:
     db.session.add(ApiToken(user_id=user.id, token_hash=_token_digest(token), expires_at=expires_at,
                             session_version=user.session_version, issued_via=via[:16]))
     audit.record(user, "api_token_issued", user, via=via)
-    db.session.commit()
     return token, expires_at
 
 
 def refuse_token_until_password_changed(user: User) -> None:
-    """An expired or administrator-set password opens nothing but the password page: no API token either."""
-    audit.record(user, "api_token_refused", user, result="denied", reason="password_change_required")
-    db.session.commit()
+    """An expired or administrator-set password opens nothing but the password page: no API token either.
+    The refusal is audited in a unit of its own, kept though the request fails."""
+    with unit_of_work():
+        audit.record(user, "api_token_refused", user, result="denied", reason="password_change_required")
     raise PasswordChangeRequired(_("Your password has expired or was set by an administrator. Change it on the "
                                    "web (Account → Change password) before asking for a token."))
 
@@ -528,6 +557,7 @@ def active_tokens(user: User) -> list[ApiToken]:
     return list(rows)
 
 
+@use_case
 def revoke_token(actor: User, user: User, token_id: int) -> None:
     """End one of the user's tokens (own account page, or the administrator)."""
     token = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id))
@@ -535,11 +565,10 @@ def revoke_token(actor: User, user: User, token_id: int) -> None:
         raise NotFound(_("No such token."))
     token.revoked_at = utcnow()
     audit.record(actor, "api_token_revoked", token, owner_id=user.id)
-    db.session.commit()
 
 
+@use_case
 def end_all_sessions(actor: User, user: User) -> None:
     """The administrator signs a user out everywhere: every session and every token."""
     user.end_sessions()
     audit.record(actor, "sessions_ended", user)
-    db.session.commit()

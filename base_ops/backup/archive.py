@@ -8,11 +8,13 @@ counts and the audit chain (tests/backup/test_archive.py).
 Why a logical dump and not pg_dump / a copy of the SQLite file: an archive must cross databases, so
 rows are written as JSON lines, one member per table, with each column's kind recorded in the manifest
 (dates, datetimes in UTC, decimals as strings, bytes as base64). The dump reads in one transaction
-(REPEATABLE READ on PostgreSQL), so the archive is one consistent moment even while the app runs.
+(REPEATABLE READ on PostgreSQL) on a connection of its own, so the archive is one consistent moment even
+while the app runs; the transaction only reads and ends when the connection closes.
 
 A restore builds the schema at the archive's Alembic revision, loads every table in foreign-key order in
-one transaction (a failure leaves the database empty again), resets PostgreSQL's id sequences, then
-upgrades to the code's head so an older archive is carried forward by the ordinary migrations.
+one unit of work (core/unit_of_work.py; a failure leaves the database empty again), resets PostgreSQL's
+id sequences, then upgrades to the code's head so an older archive is carried forward by the ordinary
+migrations. Each command's audit row is a unit of its own, written once the work is done.
 
 Layout of the zip:
     manifest.json           format, revision, source dialect, created_at, tables (columns, kinds, rows),
@@ -28,7 +30,8 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -56,6 +59,7 @@ from sqlalchemy import (
 )
 
 from base_ops.core import audit
+from base_ops.core.unit_of_work import unit_of_work
 from base_ops.extensions import db
 
 FORMAT = "base_ops-backup/1"
@@ -191,26 +195,26 @@ def backup(path: Path, progress: Callable[[str], None] = lambda _line: None) -> 
     finally:
         partial.unlink(missing_ok=True)
     # A backup is the widest export there is (docs/security.md "Audit": every export, with row count).
-    audit.record(None, "backup.created", object_type="Backup", object_id=path.name, username="cli",
-                 rows=summary.rows, tables=len(summary.tables), files=summary.files)
-    db.session.commit()
+    with unit_of_work():
+        audit.record(None, "backup.created", object_type="Backup", object_id=path.name, username="cli",
+                     rows=summary.rows, tables=len(summary.tables), files=summary.files)
     return summary
 
 
-class _snapshot_connection:
+@contextmanager
+def _snapshot_connection() -> Iterator[Connection]:
     """A connection reading one consistent moment: REPEATABLE READ on PostgreSQL, one read
-    transaction on SQLite (WAL keeps it a snapshot while the app writes)."""
+    transaction on SQLite (WAL keeps it a snapshot while the app writes).
 
-    def __enter__(self) -> Connection:
-        engine = db.engine
-        options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
-        self._conn = engine.connect().execution_options(**options)
-        self._transaction = self._conn.begin()
-        return self._conn
-
-    def __exit__(self, *exc) -> None:
-        self._transaction.rollback()
-        self._conn.close()
+    Its own connection, not the session's: the dump holds its snapshot for minutes, and a unit of
+    work's writes (the audit row) must not run in it. Closing the connection ends the transaction,
+    which wrote nothing, so there is nothing to commit."""
+    engine = db.engine
+    options = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    with engine.connect() as conn:
+        conn.execution_options(**options)
+        conn.begin()
+        yield conn
 
 
 def _revision(conn: Connection) -> str | None:
@@ -276,10 +280,10 @@ def restore(path: Path, progress: Callable[[str], None] = lambda _line: None) ->
         _build_schema(manifest["revision"], progress)
         _load(archive, manifest, summary, progress)
     upgrade(revision="head")  # an older archive is carried forward by the ordinary migrations
-    audit.record(None, "backup.restored", object_type="Backup", object_id=path.name, username="cli",
-                 rows=summary.rows, tables=len(summary.tables), files=summary.files,
-                 source=manifest["dialect"], created_at=manifest["created_at"])
-    db.session.commit()
+    with unit_of_work():
+        audit.record(None, "backup.restored", object_type="Backup", object_id=path.name, username="cli",
+                     rows=summary.rows, tables=len(summary.tables), files=summary.files,
+                     source=manifest["dialect"], created_at=manifest["created_at"])
     return summary
 
 
@@ -334,15 +338,17 @@ def _build_schema(revision: str, progress: Callable[[str], None]) -> None:
 
 
 def _load(archive: zipfile.ZipFile, manifest: dict, summary: Summary, progress) -> None:
-    """Tables and files together: the rows commit only once every file is in place, and a failure
-    removes the files written so far, so a failed restore leaves an empty database and folder."""
+    """Tables and files together, in one unit of work on the session's connection: the rows commit only
+    once every file is in place, and a failure (the unit rolls back) removes the files written so far, so a
+    failed restore leaves an empty database and folder."""
     metadata = MetaData()
     metadata.reflect(bind=db.engine)
     archived = {table["name"]: table for table in manifest["tables"]}
     unknown = sorted(set(archived) - set(metadata.tables))
     if unknown:
         raise BackupError(f"the archive has tables the schema at its revision lacks: {', '.join(unknown)}")
-    with db.engine.begin() as conn:
+    with unit_of_work() as session:
+        conn = session.connection()
         for table in metadata.sorted_tables:
             if table.name in SKIPPED_TABLES or table.name not in archived:
                 continue

@@ -14,7 +14,11 @@ database holds the rule under concurrent requests:
   is read, so read-check-insert runs as one serialised unit (SQLite has one
   writer at a time).
 
-Either way the loser gets 409 bed_unavailable, never a 500.
+Either way the loser gets 409 bed_unavailable, never a 500: a violation on the
+bed_assignments table means that, wherever it happens (registered with the unit of
+work, core/unit_of_work.py), and so does a busy SQLite here. Each use case runs as
+one unit of work; admission and discharge (intake.stays) call `place_in_bed` and
+`end_assignments` inside their own.
 """
 
 from __future__ import annotations
@@ -22,13 +26,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import or_, select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import OperationalError
 
 from base_ops.beds.models import BedAssignment
 from base_ops.core import audit
 from base_ops.core.errors import Conflict, NotFound, ValidationFailed
-from base_ops.core.transactions import atomic, end_read_snapshot, is_busy
+from base_ops.core.unit_of_work import before_first_write, flush, is_busy, on_constraint, use_case
 from base_ops.extensions import db
 from base_ops.org import services as org_services
 from base_ops.org.models import Bed, Room
@@ -47,7 +51,23 @@ class StayClosed(Conflict):
     code = "stay_closed"
 
 
-# ---------------------------------------------------------------- locking and commit
+def _taken() -> BedUnavailable:
+    return BedUnavailable(_("Someone else took this bed, or this resident already has a bed, "
+                            "for one of these nights."))
+
+
+def _busy() -> BedUnavailable:
+    return BedUnavailable(_("Another change to these beds is being saved. Please try again."))
+
+
+# A violation on bed_assignments is a double booking the database refused: the exclusion constraints
+# ex_bed_assignments_bed_nights / ex_bed_assignments_resident_nights (PostgreSQL) or the partial unique
+# indexes uq_bed_assignments_open_bed / uq_bed_assignments_open_resident (SQLite, which names no
+# constraint but its columns), wherever the assignment is written (here, admission, discharge).
+on_constraint("bed_assignments", _taken)
+
+
+# ---------------------------------------------------------------- locking
 
 def lock_for_change(*, resident_id: int | None = None, bed_ids: tuple[int, ...] = ()) -> None:
     """Serialise writers before reading what the change depends on. Call it first in a use case.
@@ -56,17 +76,19 @@ def lock_for_change(*, resident_id: int | None = None, bed_ids: tuple[int, ...] 
     (it fails at once with "database is locked", its snapshot being possibly
     stale), so the read-only transaction the request opened (user loader, scope
     lookups) is ended first; the no-op UPDATE then waits for the lock
-    (busy_timeout) and every read after it sees the latest committed data.
+    (busy_timeout) and every read after it sees the latest committed data; a
+    lock that never comes is 409 bed_unavailable (the unit of work rolls back).
     PostgreSQL: lock the resident's and the beds' rows, always in that order.
     """
     session = db.session
     if session.get_bind().dialect.name == "sqlite":
-        end_read_snapshot()
+        before_first_write()
         try:
-            session.execute(text("UPDATE beds SET label = label WHERE id = :id"),
-                            {"id": bed_ids[0] if bed_ids else 0})
+            # an UPDATE statement (not text): the unit of work then knows this transaction has written,
+            # so a later before_first_write() keeps the lock instead of ending the transaction
+            session.execute(update(Bed).where(Bed.id == (bed_ids[0] if bed_ids else 0)).values(label=Bed.label)
+                            .execution_options(synchronize_session=False))
         except OperationalError as error:
-            session.rollback()
             if is_busy(error):
                 raise _busy() from None
             raise
@@ -77,43 +99,6 @@ def lock_for_change(*, resident_id: int | None = None, bed_ids: tuple[int, ...] 
         session.execute(select(Resident.id).where(Resident.id == resident_id).with_for_update())
     for bed_id in sorted(set(bed_ids)):
         session.execute(select(Bed.id).where(Bed.id == bed_id).with_for_update())
-
-
-def is_bed_clash(error: IntegrityError) -> bool:
-    text_ = str(getattr(error, "orig", error))
-    return "bed_assignments" in text_
-
-
-def commit_or_conflict() -> None:
-    """Commit; a double booking the database refused, or a busy SQLite, is a 409, never a 500."""
-    try:
-        db.session.commit()
-    except IntegrityError as error:
-        db.session.rollback()
-        if is_bed_clash(error):
-            raise BedUnavailable(_("Someone else took this bed, or this resident already has a bed, "
-                                   "for one of these nights.")) from None
-        raise
-    except OperationalError as error:
-        db.session.rollback()
-        if is_busy(error):
-            raise _busy() from None
-        raise
-
-
-def _busy() -> BedUnavailable:
-    return BedUnavailable(_("Another change to these beds is being saved. Please try again."))
-
-
-def flush_or_conflict() -> None:
-    try:
-        db.session.flush()
-    except IntegrityError as error:
-        db.session.rollback()
-        if is_bed_clash(error):
-            raise BedUnavailable(_("Someone else took this bed, or this resident already has a bed, "
-                                   "for one of these nights.")) from None
-        raise
 
 
 # ---------------------------------------------------------------- the rules
@@ -177,7 +162,7 @@ def end_assignments(stay, on: date) -> list[BedAssignment]:
 
 
 def place_in_bed(actor, stay, bed_id: int, on: date) -> BedAssignment:
-    """Assign or move the stay to a bed from night `on` on, without committing (admission uses it too).
+    """Assign or move the stay to a bed from night `on` on, in the caller's unit of work (admission uses it too).
 
     Refuses: a closed stay (409 stay_closed), a night before admission (422 on),
     a bed of another base (422 bed_id) or out of scope (404), a room of the other
@@ -212,7 +197,7 @@ def place_in_bed(actor, stay, bed_id: int, on: date) -> BedAssignment:
     assignment = BedAssignment(stay_id=stay.id, resident_id=stay.resident_id, bed_id=bed.id, start_on=on,
                                assigned_by_id=getattr(actor, "id", None))
     db.session.add(assignment)
-    flush_or_conflict()
+    flush()  # a double booking the database refused: 409 bed_unavailable (on_constraint above)
     audit.record(actor, "bed_assigned", assignment, stay_id=stay.id, bed_id=bed.id, on=on.isoformat(),
                  moved_from_bed_id=previous_bed_id)
     return assignment
@@ -220,17 +205,15 @@ def place_in_bed(actor, stay, bed_id: int, on: date) -> BedAssignment:
 
 # ---------------------------------------------------------------- use cases
 
-@atomic
+@use_case(on_busy=_busy)
 def assign_bed(actor, stay, bed_id: int, on: date) -> BedAssignment:
     """Assign or move a stay to a bed from night `on` on (docs/api.md POST /stays/<id>/bed)."""
     lock_for_change(resident_id=stay.resident_id, bed_ids=(bed_id,))
     db.session.refresh(stay)  # read after the lock: the stay may have changed meanwhile
-    assignment = place_in_bed(actor, stay, bed_id, on)
-    commit_or_conflict()
-    return assignment
+    return place_in_bed(actor, stay, bed_id, on)
 
 
-@atomic
+@use_case(on_busy=_busy)
 def release_bed(actor, stay, on: date) -> list[BedAssignment]:
     """Give up the stay's bed from night `on` on; the stay stays open (e.g. waiting for another room)."""
     lock_for_change(resident_id=stay.resident_id)
@@ -244,7 +227,6 @@ def release_bed(actor, stay, on: date) -> list[BedAssignment]:
         raise Conflict(_("This resident has no bed from that night on."), code="no_bed")
     changed = end_assignments(stay, on)
     audit.record(actor, "bed_released", stay, on=on.isoformat(), bed_ids=sorted({a.bed_id for a in changed}))
-    commit_or_conflict()
     return changed
 
 

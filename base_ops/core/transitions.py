@@ -47,13 +47,14 @@ class StateMachine:
     refused: builds the 403 for a move that is not the actor's.
     moved_first: the message of the 409 when a compare-and-set finds the status changed (names the thing).
     event:   (actor, instance, previous, target) -> adds the model's event row for a move, or None.
-    audit_action: the audit log's action for a move (details: previous, status), or None.
+    audit_action: the audit log's action for a move (details: previous, status): a name, a callable
+             (previous, target) -> name where each move has its own (claim_submitted, claim_approved…), or None.
     """
 
     def __init__(self, *, moves: Mapping[str, frozenset], movers: Movers, moved_first: Callable[[], str],
                  words: Callable[[str], str] = str, refused: Callable[[], PermissionDenied] = _not_yours,
                  event: Callable[[object, object, str | None, str], object] | None = None,
-                 audit_action: str | None = None):
+                 audit_action: str | Callable[[str | None, str], str] | None = None):
         self.moves = dict(moves)
         self.movers = movers
         self.words = words
@@ -129,15 +130,17 @@ def transition(instance, target, *, actor, column: str = "status", expected=None
     machine.require(actor, current, target, instance=instance)
     row_id = instance.id  # read before the snapshot ends: after it, nothing is read before the UPDATE
     before_first_write()
+    previous = getattr(current, "value", current)
+    status = getattr(target, "value", target)
     if not compare_and_set(type(instance), row_id, current, target, column=column, values=values):
-        raise Conflict(machine.moved_first(), code="invalid_transition")
+        # docs/api.md: every 409 invalid_transition names the state read and the state asked for
+        raise Conflict(machine.moved_first(), code="invalid_transition", extra={"from": previous, "to": status})
     # the instance now says what the row says (without marking it changed)
     set_committed_value(instance, column, target)
     for name, value in (values or {}).items():
         set_committed_value(instance, name, value)
-    previous = getattr(current, "value", current)
-    status = getattr(target, "value", target)
     if machine.event is not None:
         machine.event(actor, instance, previous, status)
     if machine.audit_action is not None:
-        audit.record(actor, machine.audit_action, instance, previous=previous, status=status, **(details or {}))
+        action = machine.audit_action(previous, status) if callable(machine.audit_action) else machine.audit_action
+        audit.record(actor, action, instance, previous=previous, status=status, **(details or {}))

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from base_ops.core import audit
 from base_ops.core.db import TimestampMixin
 from base_ops.core.enums import enum_column
 from base_ops.core.errors import PermissionDenied
@@ -121,6 +122,16 @@ def _moved_first() -> str:
     return _("Someone else opened or closed this posting first. Reload and try again.")
 
 
+# Each move of a posting has its own audit action (the log reads "opened", "closed"): the machine's
+# single `audit_action` cannot say that, so the posting's record of a move is its `event`.
+POSTING_AUDIT_ACTIONS = {PostingStatus.OPEN.value: "posting_opened", PostingStatus.CLOSED.value: "posting_closed"}
+
+
+def _record_move(actor, posting: JobPosting, previous: str | None, status: str) -> None:
+    """The audit row of an opened or closed posting (no event table: the audit log is its history)."""
+    audit.record(actor, POSTING_AUDIT_ACTIONS[status], posting, previous=previous)
+
+
 class JobPosting(TimestampMixin, db.Model):
     __tablename__ = "job_postings"
 
@@ -148,7 +159,7 @@ class JobPosting(TimestampMixin, db.Model):
     )
 
     transitions = StateMachine(moves=POSTING_MOVES, movers=_posting_mover, words=_status_word,
-                               refused=_not_the_owner, moved_first=_moved_first)
+                               refused=_not_the_owner, moved_first=_moved_first, event=_record_move)
 
     def can(self, move: str, actor) -> bool:
         """Whether the actor may move this posting to `move` now (the page shows open/close by it)."""

@@ -1,10 +1,10 @@
 """Enterprise use cases: partner enterprises, placement agreements (versioned), job postings with the
 discrimination screen, and the screen's phrase list.
 
-Every use case takes plain values and the acting user, writes an audit row and
-commits once. `take_position` / `return_position` are the two steps the
-placements module calls inside its own transaction (a hire, an undone hire): it
-never writes this module's tables itself.
+Every use case takes plain values and the acting user, writes an audit row and runs as one unit
+of work (core/unit_of_work.py), which commits once. `take_position` / `return_position` are the
+two steps the placements module calls inside its own unit (a hire, an undone hire): it never
+writes this module's tables itself.
 """
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from base_ops.accounts.models import Role
 from base_ops.core import audit, transitions
 from base_ops.core.errors import Conflict, PermissionDenied, ValidationFailed
 from base_ops.core.identity import validate_uscc
 from base_ops.core.scope import region_code_prefix
+from base_ops.core.unit_of_work import flush, on_constraint, use_case
 from base_ops.enterprises import screen
 from base_ops.enterprises.models import DiscriminatoryPhrase, Enterprise, JobPosting, PlacementAgreement, PostingStatus
 from base_ops.enterprises.vocabulary import status_word
@@ -29,6 +29,17 @@ from base_ops.org.models import Region
 
 MAX_MONEY = Decimal("100000000")
 MAX_POSITIONS = 1000
+
+
+def _agreement_changed() -> Conflict:
+    return Conflict(_("Someone else changed this agreement at the same time. Reload and try again."),
+                    code="agreement_changed")
+
+
+# Two officers changing one enterprise's agreement at once: the version numbers and the one current
+# version are held by these two (the enterprise's row lock serialises them on PostgreSQL first).
+on_constraint("uq_placement_agreements_enterprise_id_version", _agreement_changed)
+on_constraint("uq_placement_agreements_current", _agreement_changed)
 
 
 def invalid_transition(current: str, target: str) -> Conflict:
@@ -89,6 +100,7 @@ def _in_region(actor, region_code: str) -> bool:
     return bool(actor.region_code) and region_code.startswith(region_code_prefix(actor.region_code))
 
 
+@use_case
 def create_enterprise(actor, *, name: str, uscc: str, region_code: str, contact_name: str,
                       contact_phone: str) -> Enterprise:
     """Register a partner enterprise (安置就业基地 / 合作企业) with its 统一社会信用代码 (GB 32100-2015).
@@ -111,7 +123,6 @@ def create_enterprise(actor, *, name: str, uscc: str, region_code: str, contact_
     enterprise = Enterprise(name=name, uscc=code, region_code=region_code, contact_name=contact, contact_phone=phone)
     db.session.add(enterprise)
     audit.record(actor, "enterprise_created", enterprise, region_code=region_code)
-    db.session.commit()
     return enterprise
 
 
@@ -122,6 +133,7 @@ AGREEMENT_COUNTS = ("hire_quota", "min_contract_months", "one_time_after_months"
 AGREEMENT_AMOUNTS = ("one_time_subsidy", "post_subsidy_monthly", "insurance_subsidy_monthly", "budget")
 
 
+@use_case
 def create_agreement(actor, enterprise: Enterprise, *, starts_on: date, ends_on: date, **terms) -> PlacementAgreement:
     """A new version of the enterprise's 安置协议 (seed 002 二(四)3(2), seed 003 item 3).
 
@@ -169,22 +181,11 @@ def create_agreement(actor, enterprise: Enterprise, *, starts_on: date, ends_on:
                                    supersedes_id=current.id if current else None, is_current=True,
                                    starts_on=starts_on, ends_on=ends_on, created_by_id=actor.id, **values)
     db.session.add(agreement)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(_("Someone else changed this agreement at the same time. Reload and try again."),
-                       code="agreement_changed") from None
+    flush()  # the loser of a race learns it here, before the audit row
     audit.record(actor, "agreement_version_created", agreement, enterprise_id=enterprise.id,
                  version=agreement.version, supersedes_id=agreement.supersedes_id,
                  starts_on=starts_on.isoformat(), ends_on=ends_on.isoformat(),
                  **{k: str(v) for k, v in values.items()})
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(_("Someone else changed this agreement at the same time. Reload and try again."),
-                       code="agreement_changed") from None
     return agreement
 
 
@@ -205,6 +206,7 @@ def _refuse_discriminatory(fields: dict[str, str | None]) -> None:
                            extra={"phrase": finding.phrase, "field": finding.field})
 
 
+@use_case
 def create_posting(actor, *, enterprise_id: int, title: str, description: str, requirements: str | None = None,
                    positions: int, wage_min, wage_max, location: str, provides_housing: bool) -> JobPosting:
     """A draft job posting of the actor's own enterprise, screened for discriminatory content."""
@@ -230,7 +232,6 @@ def create_posting(actor, *, enterprise_id: int, title: str, description: str, r
                          status=PostingStatus.DRAFT, created_by_id=actor.id, **fields)
     db.session.add(posting)
     audit.record(actor, "posting_created", posting, enterprise_id=enterprise_id, positions=positions)
-    db.session.commit()
     return posting
 
 
@@ -238,6 +239,7 @@ def _move_posting(actor, posting: JobPosting, target: PostingStatus) -> JobPosti
     """A move of the posting's life cycle, compare-and-set: of a double-clicked open, one wins, the other 409s.
 
     403 first for another enterprise's user (he learns nothing of the status), then 409 invalid_transition.
+    The model's declaration records the move (its audit row).
     """
     JobPosting.transitions.require_mover(actor, target, instance=posting)
     current = PostingStatus(posting.status)
@@ -245,25 +247,23 @@ def _move_posting(actor, posting: JobPosting, target: PostingStatus) -> JobPosti
         # The phrase list may have grown since the draft was written.
         _refuse_discriminatory({name: getattr(posting, name) for name in screen.SCREENED_FIELDS})
     transitions.transition(posting, target, actor=actor, expected=current)
-    action = "posting_opened" if target == PostingStatus.OPEN else "posting_closed"
-    audit.record(actor, action, posting, previous=current.value)
-    db.session.commit()
-    db.session.refresh(posting)
     return posting
 
 
+@use_case
 def open_posting(actor, posting: JobPosting) -> JobPosting:
     """draft -> open: residents can now be referred to it."""
     return _move_posting(actor, posting, PostingStatus.OPEN)
 
 
+@use_case
 def close_posting(actor, posting: JobPosting) -> JobPosting:
     """open -> closed: no more referrals."""
     return _move_posting(actor, posting, PostingStatus.CLOSED)
 
 
 def take_position(posting_id: int) -> bool:
-    """One open position taken by a hire, atomically in the caller's transaction (no commit).
+    """One open position taken by a hire, atomically in the caller's unit of work.
 
     False when none is left: the conditional UPDATE (and the CHECK 0 <= open_positions)
     holds under concurrent hires, so two hires never take the last position twice.
@@ -276,7 +276,7 @@ def take_position(posting_id: int) -> bool:
 
 
 def return_position(posting_id: int) -> bool:
-    """An undone hire gives its position back (no commit); never above `positions`."""
+    """An undone hire gives its position back, in the caller's unit of work; never above `positions`."""
     result = db.session.execute(
         update(JobPosting).where(JobPosting.id == posting_id, JobPosting.open_positions < JobPosting.positions)
         .values(open_positions=JobPosting.open_positions + 1).execution_options(synchronize_session=False)
@@ -286,6 +286,7 @@ def return_position(posting_id: int) -> bool:
 
 # ---------------------------------------------------------------- the phrase list
 
+@use_case
 def add_phrase(actor, *, phrase: str) -> DiscriminatoryPhrase:
     """Extend the screen's list (reference data an admin maintains; audited)."""
     text = _text(phrase, "phrase", max_length=50)
@@ -300,10 +301,10 @@ def add_phrase(actor, *, phrase: str) -> DiscriminatoryPhrase:
     row = DiscriminatoryPhrase(phrase=text, is_active=True)
     db.session.add(row)
     audit.record(actor, "phrase_added", row, phrase=text)
-    db.session.commit()
     return row
 
 
+@use_case
 def set_phrase_active(actor, row: DiscriminatoryPhrase, *, active: bool) -> DiscriminatoryPhrase:
     """Deactivate (or reactivate) a phrase; rows are kept so the history stays readable."""
     if row.is_active == active:
@@ -311,5 +312,4 @@ def set_phrase_active(actor, row: DiscriminatoryPhrase, *, active: bool) -> Disc
                        code="invalid_transition")
     row.is_active = active
     audit.record(actor, "phrase_activated" if active else "phrase_deactivated", row, phrase=row.phrase)
-    db.session.commit()
     return row

@@ -19,6 +19,7 @@ from base_ops.intake.stays.services import absence_flag_nights
 from base_ops.org.models import Base, Bed, BedServicePeriod, Room
 from base_ops.org.queries import in_service_clause
 
+
 @dataclass
 class Today:
     day: date

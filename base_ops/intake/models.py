@@ -1,15 +1,23 @@
-"""Release notices, stays, leave and absences (the working-day calendar is core.workdays)."""
+"""Release notices, stays, leave and absences (the working-day calendar is core.workdays).
+
+A stay is on the shared state machine (core/transitions.py) without a status column: it is open while
+discharged_on IS NULL, and its one move, open -> discharged, is declared on `Stay` with its mover.
+"""
 
 from __future__ import annotations
 
 import enum
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from base_ops.accounts.models import Role
 from base_ops.core.db import TimestampMixin
 from base_ops.core.enums import enum_column
+from base_ops.core.errors import PermissionDenied
+from base_ops.core.transitions import StateMachine
 from base_ops.extensions import db
 
 
@@ -66,6 +74,41 @@ class Destination(enum.StrEnum):
 EXCLUDED_FROM_PLACEMENT_RATE = frozenset({Destination.HOSPITAL, Destination.DECEASED})
 
 
+class StayState(enum.StrEnum):
+    """Where a stay is in its life, read from discharged_on (there is no status column)."""
+
+    OPEN = "open"
+    DISCHARGED = "discharged"
+
+
+# A stay is closed once (离站); nothing reopens it or corrects a discharge: a person who comes back
+# is admitted again (a new stay).
+STAY_MOVES: dict[StayState, frozenset[StayState]] = {
+    StayState.OPEN: frozenset({StayState.DISCHARGED}),
+    StayState.DISCHARGED: frozenset(),
+}
+
+
+def _stay_mover(actor, stay: Stay | None, target: StayState) -> bool:
+    """Discharge is the daily work of the manager of the stay's base (docs/domain.md "People who use it")."""
+    return actor.role == Role.BASE_MANAGER and stay is not None and stay.base_id in actor.base_ids
+
+
+def _not_a_manager() -> PermissionDenied:
+    return PermissionDenied(_("Only a base manager records admissions, leave and discharges."))
+
+
+def _state_word(state: str) -> str:
+    """The translated word for a state in messages (imported late: the vocabulary imports the models)."""
+    from base_ops.intake.vocabulary import STAY_STATE_LABELS
+
+    return str(STAY_STATE_LABELS[StayState(state)])
+
+
+def _discharged_first() -> str:
+    return _("Someone else discharged this stay first. Reload and try again.")
+
+
 class Stay(TimestampMixin, db.Model):
     """One admission of one person to one base. At most one open stay per person
     in the whole system: a partial unique index holds it on both databases."""
@@ -104,9 +147,26 @@ class Stay(TimestampMixin, db.Model):
         CheckConstraint("(discharged_on IS NULL) = (destination IS NULL)", name="destination_with_discharge"),
     )
 
+    # The audit row of a discharge is written by the service, which knows its details (days, beds);
+    # there is no event table for stays.
+    transitions = StateMachine(moves=STAY_MOVES, movers=_stay_mover, words=_state_word, refused=_not_a_manager,
+                               moved_first=_discharged_first, audit_action="stay_discharged")
+
     @property
     def is_open(self) -> bool:
         return self.discharged_on is None
+
+    @property
+    def state(self) -> StayState:
+        return StayState.OPEN if self.discharged_on is None else StayState.DISCHARGED
+
+    def can(self, move: str, actor) -> bool:
+        """Whether the actor may make `move` on this stay now (the stay page shows the discharge form by it)."""
+        return self.transitions.may(actor, self.state, move, instance=self)
+
+    def moves_for(self, actor) -> list[StayState]:
+        """The moves this actor may make from the stay's state."""
+        return self.transitions.moves_for(actor, self.state, instance=self)
 
 
 class Leave(TimestampMixin, db.Model):

@@ -1,9 +1,9 @@
 """The words of stays: where a resident went when he left (离站去向), translated, for the discharge
-form, the resident's file, report pages and spreadsheets alike (one home)."""
+form, the resident's file, report pages and spreadsheets alike (one home); and a stay's states."""
 
 from flask_babel import lazy_gettext as _l
 
-from base_ops.intake.models import Destination
+from base_ops.intake.models import Destination, StayState
 
 DESTINATION_LABELS = {
     Destination.EMPLOYED: _l("Left for a job (就业安置)"),
@@ -16,4 +16,9 @@ DESTINATION_LABELS = {
     Destination.HOSPITAL: _l("Long-term medical care (长期医疗)"),
     Destination.DECEASED: _l("Died (死亡)"),
     Destination.OTHER: _l("Other (reason required)"),
+}
+
+STAY_STATE_LABELS = {
+    StayState.OPEN: _l("Open"),
+    StayState.DISCHARGED: _l("Discharged"),
 }

@@ -1,4 +1,9 @@
-"""Meal exports: the spreadsheets of the roster and of the monthly cost (audited, with row counts)."""
+"""Meal exports: the spreadsheets of the roster and of the monthly cost (audited, with row counts).
+
+An export only reads; its one write is the audit row, a unit of work of its own once the spreadsheet is
+built (core/unit_of_work.py: on SQLite the unit's start ends the read, so the write waits for a busy lock
+instead of failing).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from flask_babel import gettext as _
 
 from base_ops.core import audit
 from base_ops.core.excel import Column, Sheet, generate_xlsx
-from base_ops.extensions import db
+from base_ops.core.unit_of_work import unit_of_work
 from base_ops.meals import queries
 from base_ops.meals.vocabulary import DIET_LABELS, MEAL_LABELS
 from base_ops.org.models import Base
@@ -33,8 +38,8 @@ def export_roster(actor, base: Base, day: date) -> bytes:
               for i, line in enumerate(lines, start=1)),
     )
     content = generate_xlsx([summary, detail])
-    audit.record(actor, "export", base, export="meal_roster", day=day.isoformat(), rows=len(lines))
-    db.session.commit()
+    with unit_of_work():
+        audit.record(actor, "export", base, export="meal_roster", day=day.isoformat(), rows=len(lines))
     return content
 
 
@@ -50,6 +55,6 @@ def export_monthly_cost(actor, bases: list[Base], month: date, until: date) -> b
         totals=["合计", None, sum(c.resident_days for c in costs), sum(c.cost for c in costs)],
     )
     content = generate_xlsx([sheet])
-    audit.record(actor, "export", object_type="meal_cost", object_id=month.strftime("%Y-%m"), rows=len(costs))
-    db.session.commit()
+    with unit_of_work():
+        audit.record(actor, "export", object_type="meal_cost", object_id=month.strftime("%Y-%m"), rows=len(costs))
     return content

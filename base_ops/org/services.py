@@ -1,4 +1,8 @@
-"""Site use cases: bases, rooms, beds and their service history, dibao standards (admin)."""
+"""Site use cases: bases, rooms, beds and their service history, dibao standards (admin).
+
+Each runs as one unit of work (core/unit_of_work.py). A name checked free before the insert may be taken
+by a racing request meanwhile: the unique constraints below then refuse it with the same 409 as the check.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,31 @@ from sqlalchemy import select
 
 from base_ops.core import audit
 from base_ops.core.errors import Conflict, NotFound, ValidationFailed
+from base_ops.core.unit_of_work import on_constraint, use_case
 from base_ops.extensions import db
 from base_ops.org.models import Base, Bed, BedServicePeriod, DibaoStandard, Region, RegionLevel, Room, Sex
+
+
+def _base_exists() -> Conflict:
+    return Conflict(_("A base with this name exists."), fields={"name": [_("is already used")]}, code="base_exists")
+
+
+def _room_exists() -> Conflict:
+    return Conflict(_("This base already has a room with that name."), fields={"name": [_("is already used")]},
+                    code="room_exists")
+
+
+def _bed_exists() -> Conflict:
+    return Conflict(_("This room already has a bed with that label."), fields={"label": [_("is already used")]},
+                    code="bed_exists")
+
+
+def _bed_in_service() -> Conflict:
+    return Conflict(_("The bed is already in service."), code="bed_in_service")
+
+
+on_constraint("uq_bases_name", _base_exists)
+on_constraint("uq_beds_room_id_label", _bed_exists)
 
 
 def _region(code: str | None, field: str = "region_code") -> Region:
@@ -40,31 +67,30 @@ def _check_base_fields(name: str, region: Region, max_stay_days: int) -> None:
         raise ValidationFailed.on("max_stay_days", _("must be between %(low)s and %(high)s", low=1, high=3650))
 
 
+@use_case
 def create_base(actor, *, name: str, region_code: str, address: str, max_stay_days: int | None = None,
                 meal_standard=None) -> Base:
     region = _region(region_code)
     max_stay_days = 180 if max_stay_days is None else max_stay_days
     _check_base_fields(name, region, max_stay_days)
     if db.session.execute(select(Base.id).where(Base.name == name.strip())).first():
-        raise Conflict(_("A base with this name exists."), fields={"name": [_("is already used")]},
-                       code="base_exists")
+        raise _base_exists()
     base = Base(name=name.strip(), region_code=region.code, address=(address or "").strip(),
                 max_stay_days=max_stay_days,
                 meal_standard=_money("30.00" if meal_standard is None else meal_standard, "meal_standard"))
     db.session.add(base)
     audit.record(actor, "base_created", base, region_code=region.code)
-    db.session.commit()
     return base
 
 
+@use_case
 def update_base(actor, base: Base, *, name: str, region_code: str, address: str, max_stay_days: int,
                 meal_standard, is_active: bool) -> Base:
     region = _region(region_code)
     _check_base_fields(name, region, max_stay_days)
     clash = db.session.execute(select(Base.id).where(Base.name == name.strip(), Base.id != base.id)).first()
     if clash:
-        raise Conflict(_("A base with this name exists."), fields={"name": [_("is already used")]},
-                       code="base_exists")
+        raise _base_exists()
     base.name = name.strip()
     base.region_code = region.code
     base.address = (address or "").strip()
@@ -73,10 +99,11 @@ def update_base(actor, base: Base, *, name: str, region_code: str, address: str,
     base.is_active = is_active
     audit.record(actor, "base_updated", base, region_code=region.code, max_stay_days=max_stay_days,
                  meal_standard=str(base.meal_standard), is_active=is_active)
-    db.session.commit()
     return base
 
 
+# The room's name is given per use case: the kernel's own tests use this constraint as an unregistered one.
+@use_case(conflicts={"uq_rooms_base_id_name": _room_exists})
 def create_room(actor, base: Base, *, name: str, sex: str) -> Room:
     name = (name or "").strip()
     if not name or len(name) > 50:
@@ -86,31 +113,30 @@ def create_room(actor, base: Base, *, name: str, sex: str) -> Room:
     except ValueError:
         raise ValidationFailed.on("sex", _("must be male or female")) from None
     if db.session.execute(select(Room.id).where(Room.base_id == base.id, Room.name == name)).first():
-        raise Conflict(_("This base already has a room with that name."), fields={"name": [_("is already used")]},
-                       code="room_exists")
+        raise _room_exists()
     room = Room(base_id=base.id, name=name, sex=sex_value)
     db.session.add(room)
     audit.record(actor, "room_created", room, base_id=base.id, sex=sex_value.value)
-    db.session.commit()
     return room
 
 
+@use_case
 def create_bed(actor, room: Room, *, label: str, in_service_from: date) -> Bed:
     """A new bed, in service from the given night (default today)."""
     label = (label or "").strip()
     if not label or len(label) > 20:
         raise ValidationFailed.on("label", _("is required (at most %(max)s characters)", max=20))
     if db.session.execute(select(Bed.id).where(Bed.room_id == room.id, Bed.label == label)).first():
-        raise Conflict(_("This room already has a bed with that label."), fields={"label": [_("is already used")]},
-                       code="bed_exists")
+        raise _bed_exists()
     bed = Bed(room_id=room.id, label=label)
     bed.service_periods.append(BedServicePeriod(start_on=in_service_from))
     db.session.add(bed)
     audit.record(actor, "bed_created", bed, room_id=room.id, in_service_from=in_service_from.isoformat())
-    db.session.commit()
     return bed
 
 
+# Two requests putting one bed back in service at once: the one-open-period index refuses the second.
+@use_case(conflicts={"uq_bed_service_periods_open": _bed_in_service})
 def set_bed_service(actor, bed: Bed, *, in_service: bool, from_on: date) -> Bed:
     """Put a bed in or out of service from a night on, keeping the history.
 
@@ -128,7 +154,7 @@ def set_bed_service(actor, bed: Bed, *, in_service: bool, from_on: date) -> Bed:
     open_period = next((p for p in periods if p.end_on is None), None)
     if in_service:
         if open_period is not None:
-            raise Conflict(_("The bed is already in service."), code="bed_in_service")
+            raise _bed_in_service()
         if latest_end == from_on:
             closed = next(p for p in periods if p.end_on == from_on)
             closed.end_on = None  # back in service the night it left: one continuous period
@@ -144,7 +170,6 @@ def set_bed_service(actor, bed: Bed, *, in_service: bool, from_on: date) -> Bed:
         else:
             open_period.end_on = from_on
     audit.record(actor, "bed_service_changed", bed, in_service=in_service, from_on=from_on.isoformat())
-    db.session.commit()
     return bed
 
 
@@ -163,6 +188,7 @@ def _refuse_if_occupied(bed: Bed, from_on: date) -> None:
 OCCUPANCY_CHECKS: list = []
 
 
+@use_case
 def put_dibao(actor, *, region_code: str, year: int, monthly) -> tuple[DibaoStandard, bool]:
     """Set a region's monthly dibao standard for a year; returns (row, created)."""
     region = _region(region_code)
@@ -181,10 +207,10 @@ def put_dibao(actor, *, region_code: str, year: int, monthly) -> tuple[DibaoStan
         row.monthly = amount
     audit.record(actor, "dibao_set", row, region_code=region.code, year=year, monthly=str(amount),
                  previous=None if created else previous)
-    db.session.commit()
     return row, created
 
 
+@use_case
 def load_regions(rows: list[dict]) -> int:
     """Insert or update regions (code, name, level, parent_code), parents first."""
     existing = {r.code: r for r in db.session.execute(select(Region)).scalars()}
@@ -203,7 +229,6 @@ def load_regions(rows: list[dict]) -> int:
         region.level = RegionLevel(row["level"])
         region.parent_code = row.get("parent_code") or None
         count += 1
-    db.session.commit()
     return count
 
 

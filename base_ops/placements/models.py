@@ -1,4 +1,8 @@
-"""Referrals (推荐), their status history, placements (hires) and retention checks."""
+"""Referrals (推荐), their status history, placements (hires) and retention checks.
+
+Referrals and placements declare their state machines here (core/transitions.py): the moves, who
+makes each, and what each move records (a referral's event row and audit row, a placement's audit row).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,10 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint, and_, false, text, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from base_ops.core import audit
 from base_ops.core.db import TimestampMixin, utcnow
 from base_ops.core.enums import enum_column
 from base_ops.core.roles import Role
@@ -63,6 +68,13 @@ def _moved_first() -> str:
     return _("Someone else moved this referral first. Reload and try again.")
 
 
+def record_referral_event(actor, referral: Referral, previous: str | None, status: str) -> None:
+    """The referral's history row of a move (who, when, from, to): every pipeline move, and the hire
+    and its undoing, which move the referral outside the pipeline table."""
+    db.session.add(ReferralEvent(referral_id=referral.id, from_status=previous, to_status=str(status),
+                                 actor_id=getattr(actor, "id", None)))
+
+
 class Referral(TimestampMixin, db.Model):
     __tablename__ = "referrals"
 
@@ -82,7 +94,8 @@ class Referral(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("posting_id", "resident_id"),)
 
     transitions = StateMachine(moves=REFERRAL_MOVES, movers=REFERRAL_MOVERS, words=_status_word,
-                               moved_first=_moved_first)
+                               moved_first=_moved_first, event=record_referral_event,
+                               audit_action="referral_status_changed")
 
     def can(self, move: str, actor) -> bool:
         """Whether the actor may move this referral to `move` now (the pages show the button by it)."""
@@ -105,6 +118,69 @@ class ReferralEvent(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[str | None] = mapped_column(String(200))
+
+
+class PlacementState(enum.StrEnum):
+    """A placement's state. Placements have no status column: the state is read from `is_cancelled` and
+    `ended_on` (PlacementState.of), and a move writes those columns (PLACEMENT_STATE_COLUMNS)."""
+
+    ACTIVE = "active"  # employed: checks are recorded, it may be ended or (if nothing was built on it) undone
+    ENDED = "ended"  # contract over, quit, dismissed...: end_reason says which
+    CANCELLED = "cancelled"  # the hire was undone (recorded by mistake)
+
+    @classmethod
+    def of(cls, is_cancelled: bool, ended_on: date | None) -> PlacementState:
+        if is_cancelled:
+            return cls.CANCELLED
+        return cls.ACTIVE if ended_on is None else cls.ENDED
+
+
+P = PlacementState
+# An active placement ends or is undone; an undone one becomes active again when its referral is hired
+# again (one placement per referral: the row is used again); an ended placement stays ended.
+PLACEMENT_MOVES: dict[PlacementState, frozenset[PlacementState]] = {
+    P.ACTIVE: frozenset({P.ENDED, P.CANCELLED}),
+    P.ENDED: frozenset(),
+    P.CANCELLED: frozenset({P.ACTIVE}),
+}
+# The enterprise and the base manager record hires, and so end or undo them.
+HIRING_ROLES = frozenset({Role.ENTERPRISE, Role.BASE_MANAGER})
+PLACEMENT_MOVERS: dict[PlacementState, frozenset[Role]] = {state: HIRING_ROLES for state in PlacementState}
+# What a move to each state writes besides the move's own values (the end date and reason, the new terms).
+PLACEMENT_STATE_COLUMNS: dict[PlacementState, dict[str, object]] = {
+    P.ACTIVE: {"is_cancelled": False, "ended_on": None, "end_reason": None},
+    P.ENDED: {},
+    P.CANCELLED: {"is_cancelled": True},
+}
+PLACEMENT_AUDIT_ACTIONS = {P.ACTIVE: "placement_created", P.ENDED: "placement_ended",
+                           P.CANCELLED: "placement_cancelled"}
+
+
+def _placement_word(state: str) -> str:
+    """The translated word for a placement's state in messages (imported late: the vocabulary imports the models)."""
+    from base_ops.placements.vocabulary import placement_state_word
+
+    return placement_state_word(state)
+
+
+def _placement_moved_first() -> str:
+    return _("Someone else changed this placement first. Reload and try again.")
+
+
+def record_placement_move(actor, placement: Placement, previous: str | None, state: str) -> None:
+    """The audit row of a hire (a new placement, or an undone one hired again), an undone hire or an end,
+    with the details each says (read from the placement, which has its new values)."""
+    state = PlacementState(state)
+    if state == P.ACTIVE:
+        details = {"referral_id": placement.referral_id, "posting_id": placement.referral.posting_id,
+                   "enterprise_id": placement.enterprise_id, "agreement_id": placement.agreement_id,
+                   "started_on": placement.started_on.isoformat(), "contract_months": placement.contract_months,
+                   "monthly_wage": str(placement.monthly_wage), "social_insurance": placement.social_insurance}
+    elif state == P.CANCELLED:
+        details = {"referral_id": placement.referral_id, "posting_id": placement.referral.posting_id}
+    else:
+        details = {"ended_on": placement.ended_on.isoformat(), "reason": placement.end_reason}
+    audit.record(actor, PLACEMENT_AUDIT_ACTIONS[state], placement, **details)
 
 
 class Placement(TimestampMixin, db.Model):
@@ -136,6 +212,29 @@ class Placement(TimestampMixin, db.Model):
         CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="ends_after_start"),
         Index("ix_placements_started_on", "started_on"),
     )
+
+    transitions = StateMachine(moves=PLACEMENT_MOVES, movers=PLACEMENT_MOVERS, words=_placement_word,
+                               moved_first=_placement_moved_first, event=record_placement_move)
+
+    @property
+    def state(self) -> PlacementState:
+        return PlacementState.of(self.is_cancelled, self.ended_on)
+
+    @classmethod
+    def in_state(cls, state: PlacementState):
+        """The SQL condition "the row is in this state", for the compare-and-set of a move."""
+        if state == P.CANCELLED:
+            return cls.is_cancelled == true()
+        not_cancelled = cls.is_cancelled == false()
+        return and_(not_cancelled, cls.ended_on.is_(None) if state == P.ACTIVE else cls.ended_on.is_not(None))
+
+    def can(self, move: str, actor) -> bool:
+        """Whether the actor may move this placement to `move` now (end, undo); undoing also needs nothing
+        built on the hire (placements.queries.can_undo)."""
+        return self.transitions.may(actor, self.state, move, instance=self)
+
+    def moves_for(self, actor) -> list[PlacementState]:
+        return self.transitions.moves_for(actor, self.state, instance=self)
 
 
 class RetentionCheck(TimestampMixin, db.Model):

@@ -3,10 +3,13 @@ retention checks, the end of a placement, and discharge to employment in one ste
 
 The pipeline (docs/domain.md "Employers, jobs and placements"): referred -> interviewing
 -> offered -> hired, or it ends declined_by_employer, declined_by_resident or
-withdrawn. Every move is a ReferralEvent (who, when, from, to) and an audit row.
+withdrawn. Every move is a ReferralEvent (who, when, from, to) and an audit row, both
+declared with the referral's state machine (models.Referral.transitions); a placement's
+moves (active -> ended or undone, undone -> active again) are declared on the model too.
 A hire takes one open position of the posting with a conditional UPDATE in the
-same transaction (enterprises.services.take_position), so the last position is
-never taken twice; undoing the hire gives it back.
+same unit of work (enterprises.services.take_position), so the last position is
+never taken twice; undoing the hire gives it back. Each use case runs as one unit of
+work (core/unit_of_work.py), which commits once.
 """
 
 from __future__ import annotations
@@ -14,23 +17,34 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from base_ops.accounts.models import Role
 from base_ops.core import audit, transitions
 from base_ops.core.clock import today
-from base_ops.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
+from base_ops.core.errors import Conflict, PermissionDenied, ValidationFailed
+from base_ops.core.unit_of_work import before_first_write, flush, use_case
 from base_ops.enterprises import queries as enterprise_queries
 from base_ops.enterprises import services as enterprise_services
 from base_ops.enterprises.models import PostingStatus
 from base_ops.extensions import db
 from base_ops.placements import queries
-from base_ops.placements.models import Placement, Referral, ReferralEvent, ReferralStatus, RetentionCheck
+from base_ops.placements.models import (
+    HIRING_ROLES,
+    PLACEMENT_STATE_COLUMNS,
+    Placement,
+    PlacementState,
+    Referral,
+    ReferralStatus,
+    RetentionCheck,
+    record_placement_move,
+    record_referral_event,
+)
 from base_ops.residents import queries as resident_queries
 
 S = ReferralStatus
-HIRING_ROLES = (Role.ENTERPRISE, Role.BASE_MANAGER)
+P = PlacementState
 MAX_CONTRACT_MONTHS = 120
 MAX_START_AHEAD_DAYS = 90
 REASON_MAX = 200
@@ -57,41 +71,59 @@ def _not_future(value: date, field: str) -> date:
     return value
 
 
-def _start_writing() -> None:
-    """SQLite: end the read snapshot the request opened before the first write, so the write
-    waits for the lock instead of failing at once (the beds module does the same)."""
-    session = db.session
-    if session.get_bind().dialect.name == "sqlite" and not (session.new or session.dirty or session.deleted):
-        session.commit()
+def _hired_already() -> Conflict:
+    return Conflict(_("This referral is already hired."), code="placement_exists")
 
 
-def _commit(conflict: DomainError, *, flush_only: bool = False) -> None:
-    """Commit (or flush); a constraint the database enforced, or a busy SQLite, is a 409, never a 500."""
-    try:
-        db.session.flush() if flush_only else db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise conflict from None
-    except OperationalError as error:
-        db.session.rollback()
-        if "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower():
-            raise Conflict(_("Another change is being saved. Please try again."), code="busy") from None
-        raise
+def _check_exists() -> Conflict:
+    return Conflict(_("This retention check is already recorded."), code="check_exists")
 
 
-def _event(actor, referral: Referral, previous: str | None, status: ReferralStatus) -> None:
-    db.session.add(ReferralEvent(referral_id=referral.id, from_status=previous, to_status=status.value,
-                                 actor_id=getattr(actor, "id", None)))
+def _not_ended() -> Conflict:
+    return Conflict(_("The placement could not be ended."), code="conflict")
 
 
-def _set_status(referral_id: int, expected: ReferralStatus, target: ReferralStatus) -> bool:
-    """Compare-and-set on the referral's status outside the pipeline table (the hire and its undoing):
-    False when someone else moved it first."""
-    return transitions.compare_and_set(Referral, referral_id, expected, target)
+def _move_referral_outside_pipeline(actor, referral: Referral, expected: ReferralStatus,
+                                    target: ReferralStatus) -> None:
+    """The hire (offered -> hired) and its undoing (hired -> offered), which the pipeline table leaves out
+    (POST /referrals/<id>/status cannot make them): the same compare-and-set and the same history row as a
+    pipeline move, but the audit row is the placement's. 409 invalid_transition, naming the status found,
+    when someone else moved the referral first."""
+    referral_id = referral.id
+    before_first_write()
+    if not transitions.compare_and_set(Referral, referral_id, expected, target):
+        found = db.session.scalar(select(Referral.status).where(Referral.id == referral_id))
+        raise _invalid(S(found).value, target.value)
+    set_committed_value(referral, "status", target)
+    record_referral_event(actor, referral, expected.value, target)
+
+
+def _move_placement(actor, placement: Placement, target: PlacementState, values: dict | None = None) -> None:
+    """A move of the placement's state machine (models.Placement.transitions), compare-and-set on the state
+    it was read in, recorded as the model declares (its audit row).
+
+    core.transitions.transition() compares and sets one status column; a placement has none (its state is
+    `is_cancelled` and `ended_on`), so the condition and the columns come from the model here.
+    """
+    current = placement.state
+    Placement.transitions.require(actor, current, target, instance=placement)
+    placement_id = placement.id
+    columns = {**PLACEMENT_STATE_COLUMNS[target], **(values or {})}
+    before_first_write()
+    result = db.session.execute(
+        update(Placement).where(Placement.id == placement_id, Placement.in_state(current)).values(columns)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict(Placement.transitions.moved_first(), code="invalid_transition")
+    for name, value in columns.items():
+        set_committed_value(placement, name, value)
+    Placement.transitions.event(actor, placement, current.value, target.value)
 
 
 # ---------------------------------------------------------------- referrals
 
+@use_case
 def refer(actor, *, posting_id: int, resident_id: int) -> Referral:
     """A base manager refers a resident with an open stay at one of his bases to an open posting.
 
@@ -116,23 +148,24 @@ def refer(actor, *, posting_id: int, resident_id: int) -> Referral:
     if existing is not None:
         raise exists
     posting_id, enterprise_id, resident_id, base_id = posting.id, posting.enterprise_id, resident.id, stay.base_id
-    _start_writing()
+    before_first_write()
     referral = Referral(posting_id=posting_id, resident_id=resident_id, enterprise_id=enterprise_id,
                         base_id=base_id, status=S.REFERRED, referred_by_id=actor.id)
     db.session.add(referral)
-    _commit(exists, flush_only=True)  # a referral made at the same moment hits the unique constraint
-    _event(actor, referral, None, S.REFERRED)
+    # a referral made at the same moment hits the unique constraint: the loser learns it here
+    flush(conflicts={"uq_referrals_posting_id_resident_id": lambda: exists})
+    record_referral_event(actor, referral, None, S.REFERRED)
     audit.record(actor, "referral_created", referral, posting_id=posting_id, resident_id=resident_id,
                  enterprise_id=enterprise_id, base_id=base_id)
-    _commit(exists)
     return referral
 
 
+@use_case
 def move_referral(actor, referral: Referral, *, status: str) -> Referral:
     """Move a referral along the pipeline (every status but `hired`, which is a placement).
 
     409 invalid_transition for a move the pipeline does not have; 403 for a move that
-    is not the actor's to make.
+    is not the actor's to make. The model's declaration records the move (event and audit rows).
     """
     try:
         target = S(status)
@@ -140,12 +173,7 @@ def move_referral(actor, referral: Referral, *, status: str) -> Referral:
         raise ValidationFailed.on("status", _("is not a referral status")) from None
     if target == S.HIRED:
         raise ValidationFailed.on("status", _("a hire is recorded as a placement (POST /placements)"))
-    current = S(referral.status)
-    transitions.transition(referral, target, actor=actor, expected=current)
-    _event(actor, referral, current.value, target)
-    audit.record(actor, "referral_status_changed", referral, previous=current.value, status=target.value)
-    _commit(_invalid(current.value, target.value))
-    db.session.refresh(referral)
+    transitions.transition(referral, target, actor=actor, expected=S(referral.status))
     return referral
 
 
@@ -166,6 +194,7 @@ def _placement_values(started_on, contract_months, monthly_wage, social_insuranc
             "social_insurance": social_insurance}
 
 
+@use_case(conflicts={"uq_placements_referral_id": _hired_already})
 def hire(actor, referral: Referral, *, started_on: date, contract_months: int, monthly_wage,
          social_insurance: bool) -> Placement:
     """The hire: the offered referral becomes `hired`, one open position is taken, and a
@@ -179,37 +208,25 @@ def hire(actor, referral: Referral, *, started_on: date, contract_months: int, m
     current = S(referral.status)
     if current != S.OFFERED:
         raise _invalid(current.value, S.HIRED.value)
-    referral_id, posting_id, resident_id = referral.id, referral.posting_id, referral.resident_id
-    _start_writing()
-    if not _set_status(referral_id, S.OFFERED, S.HIRED):
-        db.session.rollback()
-        raise _invalid(S(db.session.get(Referral, referral_id).status).value, S.HIRED.value)
+    referral_id, posting_id, resident_id, enterprise_id = (referral.id, referral.posting_id, referral.resident_id,
+                                                           referral.enterprise_id)
+    _move_referral_outside_pipeline(actor, referral, S.OFFERED, S.HIRED)
     if not enterprise_services.take_position(posting_id):
-        db.session.rollback()
         raise Conflict(_("Every position of this posting is filled."), code="posting_full")
-    agreement = enterprise_queries.current_agreement(referral.enterprise_id)
+    agreement = enterprise_queries.current_agreement(enterprise_id)
     stay = queries.open_stay_of(resident_id)
+    values.update(agreement_id=agreement.id if agreement else None, stay_id=stay.id if stay else None)
     placement = queries.placement_of_referral(referral_id)
-    if placement is None:
-        placement = Placement(referral_id=referral_id, resident_id=resident_id, enterprise_id=referral.enterprise_id)
-        db.session.add(placement)
-    # else: the hire of this referral was undone before (no checks, not ended): the row is
-    # used again, since the model keeps one placement per referral.
-    placement.agreement_id = agreement.id if agreement else None
-    placement.stay_id = stay.id if stay else None
-    placement.is_cancelled = False
-    placement.ended_on = None
-    placement.end_reason = None
-    for name, value in values.items():
-        setattr(placement, name, value)
-    _commit(Conflict(_("This referral is already hired."), code="placement_exists"), flush_only=True)
-    _event(actor, referral, S.OFFERED.value, S.HIRED)
-    audit.record(actor, "placement_created", placement, referral_id=referral_id, posting_id=posting_id,
-                 enterprise_id=referral.enterprise_id, agreement_id=placement.agreement_id,
-                 started_on=values["started_on"].isoformat(), contract_months=values["contract_months"],
-                 monthly_wage=str(values["monthly_wage"]), social_insurance=values["social_insurance"])
-    _commit(Conflict(_("This referral is already hired."), code="placement_exists"))
-    db.session.refresh(referral)
+    if placement is not None:
+        # The hire of this referral was undone before (no checks, not ended): the row is used
+        # again, since the model keeps one placement per referral.
+        _move_placement(actor, placement, P.ACTIVE, values)
+        return placement
+    placement = Placement(referral_id=referral_id, resident_id=resident_id, enterprise_id=enterprise_id,
+                          is_cancelled=False, **values)
+    db.session.add(placement)
+    flush(conflicts={"uq_placements_referral_id": _hired_already})  # a second hire at the same moment: 409
+    record_placement_move(actor, placement, None, P.ACTIVE)
     return placement
 
 
@@ -220,6 +237,7 @@ def _require_active(placement: Placement) -> None:
         raise Conflict(_("This placement has ended."), code="placement_ended")
 
 
+@use_case
 def cancel_placement(actor, placement: Placement) -> Placement:
     """Undo a hire recorded by mistake: the referral goes back to `offered` and the posting
     gets its position back (a posting that was full takes referrals again).
@@ -235,21 +253,14 @@ def cancel_placement(actor, placement: Placement) -> Placement:
     if queries.left_for_this_job(placement):
         raise Conflict(_("The resident left the base for this job: end the placement instead of undoing it."),
                        code="invalid_transition")
-    placement_id, referral_id = placement.id, placement.referral_id
     posting_id = placement.referral.posting_id
-    _start_writing()
-    if not _set_status(referral_id, S.HIRED, S.OFFERED):
-        db.session.rollback()
-        raise _invalid(S(db.session.get(Referral, referral_id).status).value, S.OFFERED.value)
+    _move_referral_outside_pipeline(actor, placement.referral, S.HIRED, S.OFFERED)
     enterprise_services.return_position(posting_id)
-    placement = db.session.get(Placement, placement_id)
-    placement.is_cancelled = True
-    _event(actor, placement.referral, S.HIRED.value, S.OFFERED)
-    audit.record(actor, "placement_cancelled", placement, referral_id=referral_id, posting_id=posting_id)
-    _commit(_invalid("hired", "offered"))
+    _move_placement(actor, placement, P.CANCELLED)
     return placement
 
 
+@use_case(conflicts={"uq_retention_checks_mark": _check_exists})
 def record_check(actor, placement: Placement, *, checked_on: date, employed: bool) -> RetentionCheck:
     """Still employed? The check answers the 1, 3, 6 or 12-month mark it reached (computed from
     the start date), or is an extra check between marks."""
@@ -264,16 +275,16 @@ def record_check(actor, placement: Placement, *, checked_on: date, employed: boo
     recorded = {c.month_mark for c in placement.checks if c.month_mark}
     mark = queries.mark_for_check(placement.started_on, checked_on, recorded)
     placement_id = placement.id
-    _start_writing()
+    before_first_write()
     check = RetentionCheck(placement_id=placement_id, month_mark=mark, checked_on=checked_on, employed=employed,
                            checked_by_id=actor.id)
     db.session.add(check)
     audit.record(actor, "retention_checked", check, placement_id=placement_id, month_mark=mark,
                  checked_on=checked_on.isoformat(), employed=employed)
-    _commit(Conflict(_("This retention check is already recorded."), code="check_exists"))
     return check
 
 
+@use_case(conflicts={"ck_placements_ends_after_start": _not_ended})
 def end_placement(actor, placement: Placement, *, ended_on: date, reason: str) -> Placement:
     """The placement ended (contract over, quit, dismissed...) on a date, with a reason."""
     _require_role(actor, HIRING_ROLES, _("Placements are ended by the enterprise or the base manager."))
@@ -287,14 +298,11 @@ def end_placement(actor, placement: Placement, *, ended_on: date, reason: str) -
         raise ValidationFailed.on("reason", _("is required"))
     if len(reason) > REASON_MAX:
         raise ValidationFailed.on("reason", _("must be at most %(max)s characters", max=REASON_MAX))
-    _start_writing()
-    placement.ended_on = ended_on
-    placement.end_reason = reason
-    audit.record(actor, "placement_ended", placement, ended_on=ended_on.isoformat(), reason=reason)
-    _commit(Conflict(_("The placement could not be ended."), code="conflict"))
+    _move_placement(actor, placement, P.ENDED, {"ended_on": ended_on, "end_reason": reason})
     return placement
 
 
+@use_case
 def discharge_to_employment(actor, placement: Placement, *, discharged_on: date):
     """A resident placed while in a stay leaves the base for the job in one step: the stays
     module's discharge with destination `employed` (docs/domain.md "Discharge destinations")."""

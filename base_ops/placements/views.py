@@ -25,7 +25,7 @@ from base_ops.placements.forms import (
     ReferralForm,
     StatusForm,
 )
-from base_ops.placements.models import Placement, Referral, ReferralStatus
+from base_ops.placements.models import Placement, PlacementState, Referral, ReferralStatus
 from base_ops.placements.vocabulary import MOVE_LABELS, REFERRAL_STATUS_LABELS
 from base_ops.residents.vocabulary import DIET_LABELS, SEX_LABELS
 
@@ -154,8 +154,9 @@ def _render_placement(placement: Placement, *, check_form=None, end_form=None, s
         discharge_form=DischargeForm(formdata=None, discharged_on=min(on, placement.started_on)),
         action_form=EmptyForm(), open_stay=queries.open_stay_in_scope(actor, placement.resident_id)
         if actor.role == Role.BASE_MANAGER else None,
-        is_enterprise=actor.role == Role.ENTERPRISE, can_act=actor.role in services.HIRING_ROLES,
-        can_undo=actor.role in services.HIRING_ROLES and queries.can_undo(placement),
+        # checks are recorded on a placement exactly while it may be ended (active, and the actor's to end)
+        is_enterprise=actor.role == Role.ENTERPRISE, can_act=placement.can(PlacementState.ENDED, actor),
+        can_undo=placement.can(PlacementState.CANCELLED, actor) and queries.can_undo(placement),
     ), status
 
 

@@ -1,9 +1,9 @@
-"""The words of referrals: each status and each move of the pipeline, translated, for pages, buttons,
-messages and spreadsheets alike (one home)."""
+"""The words of referrals and placements: each status and each move of the pipeline, and each state of a
+placement, translated, for pages, buttons, messages and spreadsheets alike (one home)."""
 
 from flask_babel import lazy_gettext as _l
 
-from base_ops.placements.models import ReferralStatus
+from base_ops.placements.models import PlacementState, ReferralStatus
 
 REFERRAL_STATUS_LABELS = {
     ReferralStatus.REFERRED: _l("Referred"),
@@ -22,3 +22,16 @@ MOVE_LABELS = {
     ReferralStatus.DECLINED_BY_RESIDENT: _l("Resident declined"),
     ReferralStatus.WITHDRAWN: _l("Withdraw the referral"),
 }
+PLACEMENT_STATE_LABELS = {
+    PlacementState.ACTIVE: _l("Employed"),
+    PlacementState.ENDED: _l("Placement ended"),
+    PlacementState.CANCELLED: _l("Hire undone"),
+}
+
+
+def placement_state_word(state: str) -> str:
+    """A placement's state as a word for a message; the code itself if unknown."""
+    for code, label in PLACEMENT_STATE_LABELS.items():
+        if str(code) == str(state):
+            return str(label)
+    return str(state)

@@ -2,9 +2,11 @@
 
 An export job is the record of one large spreadsheet built off the request: who
 asked for what, how far it has got, where the file is and when it goes away
-(kept 24 hours). A monthly report version is frozen once written: the app has no
-update path for it; a correction is a new version with a reason (docs/domain.md
-"Rates and reports").
+(kept 24 hours). No user moves a job: the runner and the purge do (`SYSTEM`), as
+`ExportJob.transitions` declares. A monthly report version is frozen once written:
+the app has no update path for it; a correction is a new version with a reason
+(docs/domain.md "Rates and reports"); who submits and who corrects is declared on
+`MonthlyReport`.
 """
 
 from __future__ import annotations
@@ -12,12 +14,17 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from base_ops.core.db import TimestampMixin
 from base_ops.core.enums import enum_column
+from base_ops.core.errors import PermissionDenied
+from base_ops.core.roles import Role
+from base_ops.core.transitions import StateMachine
 from base_ops.extensions import db
+from base_ops.org.models import RegionLevel
 
 
 class ExportStatus(enum.StrEnum):
@@ -26,6 +33,46 @@ class ExportStatus(enum.StrEnum):
     DONE = "done"
     FAILED = "failed"
     EXPIRED = "expired"  # the file was deleted after its 24 hours
+
+
+class _System:
+    """The actor of the moves no user makes: the export runner (RQ worker or thread) and the purge.
+
+    The kernel's state machine turns a None actor away before it asks the movers, so the system acts
+    under this name. It has no id, role or user name: nothing of it is stored.
+    """
+
+    id = None
+    role = None
+    username = None
+
+    def __repr__(self) -> str:
+        return "SYSTEM"
+
+
+SYSTEM = _System()
+
+E = ExportStatus
+# The life of an export job (reports/exports/services.py). A runner claims a queued job, finishes or fails
+# it, and puts a running job back in the queue when the database went away mid-run (it is tried again);
+# the purge expires a finished job's file and fails a job whose runner is gone (queued or running too long).
+# There is no cancel.
+EXPORT_MOVES: dict[ExportStatus, frozenset[ExportStatus]] = {
+    E.QUEUED: frozenset({E.RUNNING, E.FAILED}),
+    E.RUNNING: frozenset({E.DONE, E.FAILED, E.QUEUED}),
+    E.DONE: frozenset({E.EXPIRED}),
+    E.FAILED: frozenset(),
+    E.EXPIRED: frozenset(),
+}
+
+
+def _only_the_system(actor, job: ExportJob | None, target: ExportStatus) -> bool:
+    """Every move of a job is the system's; the requester only asks for it and downloads it."""
+    return actor is SYSTEM
+
+
+def _job_moved_first() -> str:
+    return _("Another runner moved this export first.")
 
 
 class ExportJob(TimestampMixin, db.Model):
@@ -52,6 +99,46 @@ class ExportJob(TimestampMixin, db.Model):
         CheckConstraint("rows_done >= 0", name="rows_done_not_negative"),
     )
 
+    transitions = StateMachine(moves=EXPORT_MOVES, movers=_only_the_system, moved_first=_job_moved_first)
+
+    def can(self, move: str, actor) -> bool:
+        """Whether the actor may move this job to `move` now (only SYSTEM ever may)."""
+        return self.transitions.may(actor, ExportStatus(self.status), move, instance=self)
+
+
+class MonthlyMove(enum.StrEnum):
+    """What a county's officer does to its month; each makes a new frozen version."""
+
+    SUBMIT = "submit"  # version 1
+    CORRECT = "correct"  # version 2 on: needs a reason
+
+
+# A county's month has no status column: it is unsubmitted until version 1, then submitted, and each move
+# adds a version. The compare-and-set is the unique (region, month, version): of two submissions of the same
+# version, the database keeps one (reports/monthly/services.py maps the violation to 409 version_exists).
+MONTHLY_MOVES: dict[str, frozenset[MonthlyMove]] = {
+    "unsubmitted": frozenset({MonthlyMove.SUBMIT}),
+    "submitted": frozenset({MonthlyMove.CORRECT}),
+}
+# A correction says why (the CHECK correction_has_reason holds it in the database too).
+NEEDS_REASON = frozenset({MonthlyMove.CORRECT})
+
+
+def _own_county_officer(actor, region, move: MonthlyMove) -> bool:
+    """Only a county officer of the county itself submits or corrects its month; officers of a city or
+    province read the counties under them (docs/domain.md: county → city). `region` is the county's Region."""
+    return (getattr(actor, "role", None) == Role.COUNTY_OFFICER and region is not None
+            and bool(actor.region_code) and region.code == actor.region_code
+            and RegionLevel(region.level) == RegionLevel.COUNTY)
+
+
+def _not_own_county() -> PermissionDenied:
+    return PermissionDenied(_("Only the county's own officer submits its monthly report."))
+
+
+def _version_moved_first() -> str:
+    return _("Someone else submitted this month at the same time; reload the page to see it.")
+
 
 class MonthlyReport(TimestampMixin, db.Model):
     """One submitted version of a county's month; figures frozen as JSON."""
@@ -76,3 +163,22 @@ class MonthlyReport(TimestampMixin, db.Model):
         CheckConstraint("version = 1 OR reason IS NOT NULL", name="correction_has_reason"),
         Index("ix_monthly_reports_region_month", "region_code", "month"),
     )
+
+    transitions = StateMachine(moves=MONTHLY_MOVES, movers=_own_county_officer, refused=_not_own_county,
+                               moved_first=_version_moved_first)
+
+    @classmethod
+    def next_move(cls, latest_version: int) -> MonthlyMove:
+        """The move that makes the next version of a month whose latest is `latest_version` (0: none yet)."""
+        (move,) = cls.transitions.moves["unsubmitted" if latest_version == 0 else "submitted"]
+        return move
+
+    @classmethod
+    def can(cls, move: MonthlyMove, actor, region) -> bool:
+        """Whether the actor makes `move` on this county's months (the month page shows its form by it, the
+        service refuses by it). `region` is the county's Region: there may be no version yet to ask."""
+        return cls.transitions.is_mover(actor, move, instance=region)
+
+    @staticmethod
+    def needs_reason(move: MonthlyMove) -> bool:
+        return move in NEEDS_REASON

@@ -5,11 +5,16 @@ sex and birth date are derived, never typed, and one person has one file.
 The ID number, bank account and health notes are sensitive personal
 information (GB/T 35273-2020 Table B.2): every view of them is audited, and
 audit rows carry field names only, never their values.
+
+Each use case writes in one unit of work (core/unit_of_work.py). A refused duplicate ID number is
+audited in a unit of its own before the 409, so the probe stays in the log though the change is refused.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
@@ -23,6 +28,7 @@ from base_ops.core import audit
 from base_ops.core.clock import today
 from base_ops.core.errors import Conflict, PermissionDenied, ValidationFailed
 from base_ops.core.identity import validate_id_number
+from base_ops.core.unit_of_work import flush, unit_of_work, use_case
 from base_ops.extensions import db
 from base_ops.intake.models import Stay
 from base_ops.org.models import Base, Region, Sex
@@ -275,21 +281,25 @@ def _refuse_duplicate(actor, id_number: str, resident_id: int | None = None) -> 
         stmt = stmt.where(Resident.id != resident_id)
     existing = db.session.execute(stmt).scalar_one_or_none()
     if existing is not None:
-        db.session.rollback()  # nothing of the refused change is kept
-        audit.record(actor, "resident_exists_refused", result="denied", object_type="Resident", object_id=existing,
-                     for_resident=resident_id)
-        db.session.commit()
+        # Called before the change's own unit (or after it rolled back): only the refusal is kept.
+        with unit_of_work():
+            audit.record(actor, "resident_exists_refused", result="denied", object_type="Resident",
+                         object_id=existing, for_resident=resident_id)
         raise Conflict(_("A file with this ID number exists already."), code="resident_exists",
                        fields={"id_number": [_("a file with this ID number exists already")]},
                        extra={"id": existing})
 
 
-def _flush_or_conflict(actor, id_number: str, resident_id: int | None = None) -> None:
-    """Two registrations racing for one number: the unique index decides, the loser gets 409."""
+@contextmanager
+def _refused_if_taken(actor, id_number: str, resident_id: int | None = None) -> Iterator[None]:
+    """Two registrations racing for one number: the unique index decides, the loser gets the same
+    audited 409 as the check before.
+
+    Around the change's unit, not a constraint mapping inside it: the 409 names the winner's file,
+    read once the losing unit has rolled back, and its audit row needs a unit of its own."""
     try:
-        db.session.flush()
+        yield
     except IntegrityError:
-        db.session.rollback()
         _refuse_duplicate(actor, id_number, resident_id)
         raise
 
@@ -323,11 +333,11 @@ def create_resident(actor, **fields) -> Resident:
     for flag in _FLAG_FIELDS:
         state.setdefault(flag, False)
     state.setdefault("diet", Diet.STANDARD)
-    resident = Resident(**state)
-    db.session.add(resident)
-    _flush_or_conflict(actor, resident.id_number)
-    audit.record(actor, "resident_created", resident, base_id=resident.base_id)
-    db.session.commit()
+    with _refused_if_taken(actor, state["id_number"]), unit_of_work():
+        resident = Resident(**state)
+        db.session.add(resident)
+        flush()  # the index refuses a racing duplicate here, before the audit row
+        audit.record(actor, "resident_created", resident, base_id=resident.base_id)
     return resident
 
 
@@ -349,17 +359,18 @@ def update_resident(actor, resident: Resident, **fields) -> Resident:
     errors.raise_if_any()
     if "id_number" in cleaned:
         _refuse_duplicate(actor, cleaned["id_number"], resident.id)
+
+    with _refused_if_taken(actor, state["id_number"], resident.id), unit_of_work():
+        # Checked in the unit that writes: the check and the change are one transaction.
         if state["sex"] != resident.sex and _holds_a_bed(resident):
             raise ValidationFailed.on("id_number", _("this number changes the sex while the resident holds a bed; "
                                                      "move him out of the room first"), code="sex_mismatch")
-
-    changed = sorted(name for name in (*cleaned, "sex", "birth_on") if state[name] != getattr(resident, name))
-    # Audited even when nothing changed: the API answers a PATCH with the whole file.
-    for name in changed:
-        setattr(resident, name, state[name])
-    _flush_or_conflict(actor, resident.id_number, resident.id)
-    audit.record(actor, "resident_updated", resident, fields=changed)
-    db.session.commit()
+        changed = sorted(name for name in (*cleaned, "sex", "birth_on") if state[name] != getattr(resident, name))
+        # Audited even when nothing changed: the API answers a PATCH with the whole file.
+        for name in changed:
+            setattr(resident, name, state[name])
+        flush()  # the index refuses a racing duplicate here, before the audit row
+        audit.record(actor, "resident_updated", resident, fields=changed)
     return resident
 
 
@@ -374,16 +385,17 @@ def _holds_a_bed(resident: Resident) -> bool:
     ).first() is not None
 
 
+@use_case
 def record_sensitive_view(actor, resident: Resident, fields=SENSITIVE_FIELDS, via: str = "page") -> Resident:
     """Audit a view of the full ID number, bank account or health notes (docs/security.md "Audit";
     PIPL art. 51: least privilege). Refused for roles that may never see them."""
     if not may_see_sensitive(actor):
         raise PermissionDenied(_("You may not see this resident's sensitive information."))
     audit.record(actor, "resident_sensitive_viewed", resident, fields=list(fields), via=via)
-    db.session.commit()
     return resident
 
 
+@use_case
 def add_case_note(actor, resident: Resident, *, kind, noted_on, text) -> CaseNote:
     """A dated 帮教记录 on the file (seed 002 二(三)5; 评价奖惩, seed 003): not in the future,
     at most 2000 characters, linked to the open stay when he has one at the manager's base."""
@@ -413,5 +425,4 @@ def add_case_note(actor, resident: Resident, *, kind, noted_on, text) -> CaseNot
                     author_id=actor.id)
     db.session.add(note)
     audit.record(actor, "case_note_added", note, resident_id=resident.id, kind=kind_value.value)
-    db.session.commit()
     return note

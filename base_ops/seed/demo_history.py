@@ -17,8 +17,12 @@ fourteen months of past stays at the three demo bases and what goes with them:
   cycle with dated ClaimEvents, paid ones gathered in paid payment batches.
 
 Rows are inserted directly (as the synthetic seed does): the services refuse back-dated history
-by design (a bed is checked from a night *on*, events are stamped now). The database constraints
-still hold every rule, and tests/seed/test_demo_history.py checks the rest.
+by design (a bed is checked from a night *on*, events are stamped now). What the rows mean is the
+domain's, through base_ops/seed/domain.py and the rule modules: receipt deadlines, the statuses a
+referral passes, the mark a retention check answers, which enrolments completed (certificates),
+claim amounts, budgets and payment batches, the nights away that close a stay as self_left. The
+database constraints hold the rest; tests/seed/test_demo_history.py and test_domain_rules.py check.
+It runs inside the caller's unit of work (loaders.load_demo) and commits nothing itself.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from sqlalchemy import func, select
 from base_ops.accounts.models import User
 from base_ops.core.clock import LOCAL_ZONE
 from base_ops.extensions import db
+from base_ops.seed import domain
 
 SEED = 20260701
 HISTORY_DAYS = 430  # the first admissions: about fourteen months back, so the oldest report month is full
@@ -78,7 +83,9 @@ def add_months(day: date, months: int) -> date:
 
 
 def month_key(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
+    from base_ops.subsidies.rules import month_key as rules_month_key
+
+    return rules_month_key(day)
 
 
 @dataclass
@@ -131,7 +138,7 @@ def load_demo_history(day: date) -> dict[str, int]:
     placements = _insert_placements(ctx, stays)
     _insert_training(ctx, stays)
     claims = _insert_claims(ctx, stays, placements, notices)
-    db.session.commit()
+    db.session.flush()
     return {"stays": len(stays), "placements": len(placements), "claims": claims}
 
 
@@ -277,6 +284,7 @@ def _new_person(ctx: Context, sex: str, base_region: str) -> dict:
 def _insert_stay(ctx: Context, past: PastStay) -> None:
     from base_ops.beds.models import BedAssignment
     from base_ops.intake.models import Absence, Leave, Stay
+    from base_ops.intake.stays.services import absence_close_nights
     from base_ops.residents.models import CaseNote, Resident
 
     rng, base = ctx.rng, ctx.bases[past.bed.base_id]
@@ -319,11 +327,14 @@ def _insert_stay(ctx: Context, past: PastStay) -> None:
         start = past.admitted_on + timedelta(days=rng.randint(10, days - 10))
         db.session.add(Leave(stay_id=stay.id, start_on=start, end_on=start + timedelta(days=rng.randint(1, 3)),
                              reason=rng.choice(LEAVE_REASONS), recorded_by_id=manager.id, created_at=at(start)))
-    if past.destination == "self_left" and days > 35:
-        # Closed as self_left after 30 nights away (docs/domain.md); discharge ends the absence that day.
-        db.session.add(Absence(stay_id=stay.id, start_on=past.discharged_on - timedelta(days=31),
-                               returned_on=past.discharged_on, note="未请假外出，电话无人接听",
-                               recorded_by_id=manager.id, created_at=at(past.discharged_on - timedelta(days=30))))
+    close_nights = absence_close_nights()
+    if past.destination == "self_left" and days > close_nights + 5:
+        # Closed as self_left once away the nights the stays service requires (docs/domain.md); discharge
+        # ends the absence that day.
+        gone = past.discharged_on - timedelta(days=close_nights + 1)
+        db.session.add(Absence(stay_id=stay.id, start_on=gone, returned_on=past.discharged_on,
+                               note="未请假外出，电话无人接听", recorded_by_id=manager.id,
+                               created_at=at(gone + timedelta(days=1))))
     past.resident, past.stay = resident, stay
 
 
@@ -393,15 +404,18 @@ def _insert_placements(ctx: Context, stays: list[PastStay]) -> list:
         postings.append(posting)
     db.session.flush()
 
-    def referral(past: PastStay, posting, referred_on: date, moves: list[tuple[str, date]]) -> Referral:
+    def referral(past: PastStay, posting, referred_on: date, outcome: str, outcome_on: date) -> Referral:
+        """A referral and one event per move of the domain's pipeline up to `outcome` (seed/domain.py),
+        spread evenly from the referral day to the outcome day."""
         manager = ctx.managers[past.bed.base_id]
         ref = Referral(posting_id=posting.id, resident_id=past.resident.id, enterprise_id=ctx.enterprise.id,
-                       base_id=past.bed.base_id, status=moves[-1][0] if moves else "referred",
-                       referred_by_id=manager.id, created_at=at(referred_on))
+                       base_id=past.bed.base_id, status=outcome, referred_by_id=manager.id, created_at=at(referred_on))
         db.session.add(ref)
         db.session.flush()
+        path = domain.referral_path(outcome)
         previous = None
-        for status, on in [("referred", referred_on), *moves]:
+        for step, status in enumerate(path):
+            on = referred_on + (outcome_on - referred_on) * step // max(1, len(path) - 1)
             actor = manager if status in ("referred", "withdrawn") else hr
             db.session.add(ReferralEvent(referral_id=ref.id, from_status=previous, to_status=status,
                                          actor_id=actor.id, at=at(on, 15)))
@@ -414,10 +428,7 @@ def _insert_placements(ctx: Context, stays: list[PastStay]) -> list:
         started = max(past.admitted_on + timedelta(days=1), past.discharged_on - timedelta(days=rng.randint(0, 7)))
         started = min(started, past.discharged_on)
         referred = max(past.admitted_on, started - timedelta(days=rng.randint(10, 25)))
-        step = max(1, (started - referred).days // 3)
-        ref = referral(past, posting, referred, [("interviewing", referred + timedelta(days=step)),
-                                                 ("offered", referred + timedelta(days=2 * step)),
-                                                 ("hired", started)])
+        ref = referral(past, posting, referred, "hired", started)
         ended = None
         if rng.random() < 0.3:
             ended = started + timedelta(days=rng.randint(20, 200))
@@ -433,11 +444,16 @@ def _insert_placements(ctx: Context, stays: list[PastStay]) -> list:
             created_at=at(started))
         db.session.add(placement)
         db.session.flush()
-        for mark in (1, 3, 6, 12):
-            due = add_months(started, mark)
+        recorded: set[int] = set()
+        for due_mark in domain.CHECK_MARKS:
+            due = domain.check_due_on(started, due_mark)
             if due >= ctx.day:
                 break
             checked = min(due + timedelta(days=rng.randint(0, 6)), ctx.day - timedelta(days=1))
+            mark = domain.check_mark(started, checked, recorded)
+            if mark is None:
+                continue
+            recorded.add(mark)
             still = ended is None or ended > checked
             db.session.add(RetentionCheck(placement_id=placement.id, month_mark=mark, checked_on=checked,
                                           employed=still, checked_by_id=hr.id, created_at=at(checked)))
@@ -448,8 +464,7 @@ def _insert_placements(ctx: Context, stays: list[PastStay]) -> list:
     for past, status in zip(others, ["declined_by_employer", "declined_by_resident", "withdrawn",
                                      "declined_by_employer"], strict=False):
         referred = past.admitted_on + timedelta(days=min(10, (past.discharged_on - past.admitted_on).days // 2))
-        referral(past, postings[0], referred, [("interviewing", referred + timedelta(days=3)),
-                                               (status, referred + timedelta(days=6))])
+        referral(past, postings[0], referred, status, referred + timedelta(days=6))
     db.session.flush()
     return placements
 
@@ -479,14 +494,15 @@ def _insert_training(ctx: Context, stays: list[PastStay]) -> None:
 def _insert_course(ctx: Context, base, title, skill, certificate, starts: date, ends: date, stays: list) -> None:
     from base_ops.core.workdays import WorkCalendar
     from base_ops.training.models import Attendance, Course, CourseSession, Enrolment
+    from base_ops.training.services import pattern_days
 
     rng = ctx.rng
     manager = ctx.managers[base.id]
     trainer = ctx.users["trainer"] if base.id in {b.id for b in ctx.users["trainer"].bases} else None
     recorder = trainer or manager
-    calendar = WorkCalendar.load(starts, ends)
-    days = [d for d in (starts + timedelta(days=i) for i in range((ends - starts).days + 1))
-            if d.isoweekday() in (1, 3, 5) and calendar.days.get(d, True)]
+    # Monday, Wednesday and Friday, skipping holidays, as the course page's session generator picks them.
+    holidays = {day for day, is_workday in WorkCalendar.load(starts, ends).days.items() if not is_workday}
+    days = pattern_days(starts, ends, {1, 3, 5}, holidays)
     course = Course(base_id=base.id, title=title, skill=skill, trainer_id=trainer.id if trainer else None,
                     starts_on=starts, ends_on=ends, capacity=15, enrolled_count=0, hours=Decimal(3 * len(days)),
                     certificate_type=certificate, created_at=at(starts - timedelta(days=10)))
@@ -496,7 +512,8 @@ def _insert_course(ctx: Context, base, title, skill, certificate, starts: date, 
                               created_at=at(starts - timedelta(days=10))) for i, d in enumerate(days)]
     db.session.add_all(sessions)
     db.session.flush()
-    for number, stay in enumerate(stays, start=1):
+    enrolments = []
+    for stay in stays:
         leaves_early = stay.discharged_on is not None and stay.discharged_on <= ends
         enrolment = Enrolment(course_id=course.id, resident_id=stay.resident_id, stay_id=stay.id,
                               enrolled_on=starts - timedelta(days=3),
@@ -504,9 +521,9 @@ def _insert_course(ctx: Context, base, title, skill, certificate, starts: date, 
                               created_at=at(starts - timedelta(days=3)))
         db.session.add(enrolment)
         db.session.flush()
+        enrolments.append(enrolment)
         course.enrolled_count += 0 if leaves_early else 1
         diligence = rng.choice([0.97, 0.95, 0.9, 0.85, 0.65])
-        attended = excused = 0
         for session in sessions:
             if stay.discharged_on is not None and session.held_on >= stay.discharged_on:
                 break
@@ -516,13 +533,14 @@ def _insert_course(ctx: Context, base, title, skill, certificate, starts: date, 
             db.session.add(Attendance(session_id=session.id, resident_id=stay.resident_id,
                                       enrolment_id=enrolment.id, status=status, recorded_by_id=recorder.id,
                                       created_at=at(session.held_on, 17)))
-            attended += status in ("present", "late")
-            excused += status == "excused"
-        # training.queries completes at (present + late) ÷ (all sessions held − excused) ≥ 80 %.
-        completed = not leaves_early and attended * 1000 >= 800 * (len(sessions) - excused)
-        if completed and ends + timedelta(days=14) < ctx.day:
-            enrolment.certificate_number = f"{base.region_code}{ends:%Y}{number:04d}"
-            enrolment.certificate_on = ends + timedelta(days=14)
+    db.session.flush()
+    # Certificates two weeks after the end for those training.queries counts as completed.
+    completed = set(domain.completed_enrolments([course.id], ctx.day))
+    if ends + timedelta(days=14) < ctx.day:
+        for number, enrolment in enumerate(enrolments, start=1):
+            if enrolment.id in completed:
+                enrolment.certificate_number = f"{base.region_code}{ends:%Y}{number:04d}"
+                enrolment.certificate_on = ends + timedelta(days=14)
     db.session.flush()
 
 
@@ -639,6 +657,7 @@ def _move_claims(ctx: Context, planned: list[PlannedClaim]) -> int:
     """draft → submitted → reviewed → approved → paid on dated events, as far as the days since filing allow;
     a few rejected at review or approval; recent ones sometimes still waiting; approvals within the
     agreement's budget; approved claims of a county and month paid together in one batch."""
+    from base_ops.subsidies import rules
     from base_ops.subsidies.models import BatchStatus, Claim, ClaimEvent, PaymentBatch
 
     rng, last_day = ctx.rng, ctx.day - timedelta(days=1)
@@ -666,7 +685,7 @@ def _move_claims(ctx: Context, planned: list[PlannedClaim]) -> int:
                 status = "rejected"
                 break
             if target == "approved" and plan.enterprise_kind:
-                if committed + claim.amount > ctx.agreement.budget:
+                if not rules.within_budget(ctx.agreement.budget, committed, claim.amount):
                     break
                 committed += claim.amount
             events.append((status, target, actor, on, None))
@@ -677,7 +696,7 @@ def _move_claims(ctx: Context, planned: list[PlannedClaim]) -> int:
                                       at=at(moved_on, 11), reason_code=reason[0] if reason else None,
                                       reason=reason[1] if reason else None))
         if status == "approved":
-            period = values["period"] or month_key(on)
+            period = domain.batch_period(values["kind"], values["period"], on)
             to_pay.setdefault((values["region_code"], period), []).append((claim, on))
     batches = sorted((max(on for _claim, on in claims) + timedelta(days=rng.randint(5, 15)), region_code, period,
                       claims) for (region_code, period), claims in sorted(to_pay.items()))

@@ -1,4 +1,8 @@
-"""Seed loaders: they call the same services as the pages, so the same rules hold."""
+"""Seed loaders: they call the same services as the pages, so the same rules hold.
+
+`load_demo` runs as one unit of work (core/unit_of_work.py): the services it calls join it, so the demo
+site and its past year (demo_history) are loaded whole or not at all.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from base_ops.accounts.models import User
 from base_ops.config import PROJECT_ROOT
 from base_ops.core import audit
 from base_ops.core.clock import today
+from base_ops.core.unit_of_work import use_case
 from base_ops.enterprises import services as enterprise_services
 from base_ops.extensions import db
 from base_ops.org import services as org_services
@@ -36,6 +41,7 @@ def demo_data(path: Path = DEMO_FILE) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
+@use_case
 def load_demo(path: Path = DEMO_FILE, beds_from: date = date(2025, 1, 1)) -> bool:
     """Load the demo site; returns False (and changes nothing) if it is already there."""
     data = demo_data(path)
@@ -74,7 +80,6 @@ def load_demo(path: Path = DEMO_FILE, beds_from: date = date(2025, 1, 1)) -> boo
             user.totp_secret = spec["totp_secret"]
             user.totp_enabled = True
             audit.record(None, "totp_enrolled", user, via="seed")
-            db.session.commit()
     load_demo_people(today())
     load_demo_training_and_jobs(today())
     demo_history.load_demo_history(today())  # a past year, so the reports have figures

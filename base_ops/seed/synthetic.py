@@ -9,12 +9,21 @@ The rows are simulated in memory, day by day, so every rule the database holds i
 construction: a bed holds one resident a night and a resident one bed (beds are handed out
 from a free list of the room's sex), one open stay per person, a bed goes out of service only
 while empty, enrolments never exceed capacity, one claim per (kind, subject, period), valid
-ID numbers (GB 11643-1999) and credit codes (GB 32100-2015). Amounts and rule lines come from
-the same rule functions as the claim pages (subsidies.rules).
+ID numbers (GB 11643-1999) and credit codes (GB 32100-2015).
 
-The rows are then written in bulk, not through the services: psycopg COPY on PostgreSQL,
-SQLAlchemy Core executemany in chunks elsewhere. A seeded `random.Random` makes every run with
-the same seed, scale, province and day produce the same data.
+The simulation decides what happens (who arrives, how long they stay, who is hired); the domain
+decides what it means, through base_ops/seed/domain.py: key subjects and override reasons (the
+Resident model, intake/stays/rules.py), receipt deadlines (the notices service's working-day
+rule), a referral's statuses (Referral.transitions), the mark each retention check answers,
+which enrolments completed (training.queries.progress_columns, asked of the written rows), claim
+amounts and rule lines (subsidies.rules, with the configured settings), and the batch that pays
+each claim (subsidies.batches). tests/seed/test_domain_rules.py checks the seeded world against
+the same functions.
+
+The rows are then written in bulk, not through the services (they stamp "now" and check one row
+at a time): psycopg COPY on PostgreSQL, SQLAlchemy Core executemany in chunks elsewhere, all in one
+unit of work. A seeded `random.Random` makes every run with the same seed, scale, province and day
+produce the same data.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 from functools import lru_cache
+from itertools import pairwise
 
 from sqlalchemy import bindparam, func, insert, select, text
 from stdnum.cn import ric, uscc
@@ -38,16 +48,19 @@ from base_ops.accounts import services as account_services
 from base_ops.accounts.models import User
 from base_ops.beds.models import BedAssignment
 from base_ops.core.clock import LOCAL_ZONE, today
-from base_ops.core.workdays import WorkCalendar, due_with
+from base_ops.core.unit_of_work import unit_of_work
 from base_ops.enterprises.models import Enterprise, JobPosting, PlacementAgreement
 from base_ops.extensions import db
 from base_ops.intake.models import Leave, ReleaseNotice, Stay
 from base_ops.org.models import Base, Bed, BedServicePeriod, DibaoStandard, Region, RegionLevel, Room
 from base_ops.placements.models import Placement, Referral, ReferralEvent, RetentionCheck
 from base_ops.residents.models import Resident
+from base_ops.seed import domain
+from base_ops.subsidies import queries as subsidy_queries
 from base_ops.subsidies import rules
 from base_ops.subsidies.models import Claim, ClaimEvent, PaymentBatch
 from base_ops.training.models import Attendance, Course, CourseSession, Enrolment
+from base_ops.training.services import DEFAULT_THRESHOLD
 
 # The users the benchmarks and a tester sign in with (README "Performance").
 USERNAMES = {"province": "synth_province", "county": "synth_county", "manager": "synth_manager",
@@ -132,10 +145,6 @@ def _at(day: date, hour: int = 9) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=LOCAL_ZONE).astimezone(UTC)
 
 
-def _month_key(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 # ---------------------------------------------------------------- in-memory records
 
 @dataclass(slots=True)
@@ -163,6 +172,7 @@ class ResidentRec:
     base_id: int
     flags: dict
     diet: str
+    key_subject: bool  # the Resident model's answer for these flags
     reoffended_on: date | None = None
     dibao_since: date | None = None
     notice_id: int | None = None
@@ -275,22 +285,22 @@ class SyntheticBuilder:
 
     def run(self) -> dict[str, int]:
         started = time.monotonic()
-        self._check_not_seeded()
-        self._load_regions()
-        self.w = _Writer(self.log)
-        self._step("bases, rooms and beds", self._build_site)
-        self._step("users", self._create_users)
-        self._step("stays and beds (simulated day by day)", self._simulate)
-        self._step("residents, stays, bed assignments, leave", self._write_people)
-        self._step("release notices", self._write_notices)
-        self._step("enterprises, agreements, postings", self._build_enterprises)
-        self._step("referrals, placements, retention checks", self._write_placements)
-        self._step("courses, sessions, enrolments, attendance", self._write_training)
-        self._step("dibao standards and claims", self._write_claims)
-        self._step("agreement budgets and posting positions", self._finish_enterprises)
-        tables = sorted(self.w.counts)
-        self.w.finish(tables, analyze=self.scale_name == "small")
-        db.session.commit()
+        with unit_of_work():  # the whole data set or nothing
+            self._check_not_seeded()
+            self._load_regions()
+            self.w = _Writer(self.log)
+            self._step("bases, rooms and beds", self._build_site)
+            self._step("users", self._create_users)
+            self._step("stays and beds (simulated day by day)", self._simulate)
+            self._step("residents, stays, bed assignments, leave", self._write_people)
+            self._step("release notices", self._write_notices)
+            self._step("enterprises, agreements, postings", self._build_enterprises)
+            self._step("referrals, placements, retention checks", self._write_placements)
+            self._step("courses, sessions, enrolments, attendance", self._write_training)
+            self._step("dibao standards and claims", self._write_claims)
+            self._step("agreement budgets and posting positions", self._finish_enterprises)
+            tables = sorted(self.w.counts)
+            self.w.finish(tables, analyze=self.scale_name == "small")
         if self.w.is_pg and self.scale_name != "small":
             self._step("VACUUM ANALYZE", lambda: _vacuum(tables))
         counts = dict(self.w.counts)
@@ -599,7 +609,7 @@ class SyntheticBuilder:
             id=self._resident_id, sex=sex, id_number=self._id_number(hukou, birth, sex), name=name, birth_on=birth,
             hukou=hukou, released_on=released_on, registered_on=registered_on,
             subject_type="released" if rng.random() < 0.85 else "correction_ended", base_id=base.id, flags=flags,
-            diet=_pick(rng, DIET_WEIGHTS),
+            diet=_pick(rng, DIET_WEIGHTS), key_subject=domain.is_key_subject(flags),
             dibao_since=(registered_on + timedelta(days=rng.randint(60, 150))
                          if registered_on and rng.random() < 0.05 else None),
         )
@@ -632,10 +642,13 @@ class SyntheticBuilder:
 
         def stays():
             for s in self.stays:
+                r = s.resident
                 note = "其他安置：由民政部门协调" if s.destination == "other" else None
-                yield (s.id, s.resident.id, s.base.id, s.admitted_on, s.discharged_on, s.destination, note,
+                # An override reason exactly where the admission rule finds a problem.
+                override = domain.needs_override(birth_on=r.birth_on, flags=r.flags, admitted_on=s.admitted_on)
+                yield (s.id, r.id, s.base.id, s.admitted_on, s.discharged_on, s.destination, note,
                        rng.choice(["司法所", "监狱", "社区", "本人申请"]),
-                       None if _eligible(s.resident.flags) else "不属于规定类别，经县司法局同意接收",
+                       "不属于规定类别，经县司法局同意接收" if override else None,
                        manager_id if s.base is self.big_base else None, _at(s.admitted_on))
 
         w.write(Stay, ("id", "resident_id", "base_id", "admitted_on", "discharged_on", "destination",
@@ -700,7 +713,8 @@ class SyntheticBuilder:
         first_stay: dict[int, StayRec] = {}
         for s in self.stays:
             first_stay.setdefault(s.resident.id, s)
-        calendar = WorkCalendar.load(self.start - timedelta(days=400), self.today + timedelta(days=90))
+        # The notices service's receipt deadline, from one calendar query over the whole history.
+        deadline = domain.notice_deadlines([self.start - timedelta(days=400), self.today])
         prisons = {i: p for i, p in enumerate(self.prisons)}
         rows = []
         self.notices: list[tuple] = []  # (id, resident, base, prison_region, key, collected_on)
@@ -710,7 +724,7 @@ class SyntheticBuilder:
             stay = first_stay[r.id]
             prison_name, prison_region = prisons[r.id % len(prisons)]
             received = r.released_on - timedelta(days=rng.randint(18, 40))
-            due, estimated = due_with(calendar, received, 5)
+            due, estimated = deadline(received)
             roll = rng.random()
             if roll < 0.8:
                 sent = received + timedelta(days=rng.randint(1, max(1, (due - received).days)))
@@ -720,7 +734,7 @@ class SyntheticBuilder:
                 sent = None
             if sent is not None and sent > self.today:
                 sent = None
-            key = _is_key(r.flags)
+            key = r.key_subject
             collected = r.released_on if key and rng.random() < 0.85 else None
             rows.append((notice_id, r.id_number, r.name, prison_name, prison_region, r.released_on, received,
                          stay.base.region_code, "回归社会危险性评估：中" if key else "回归社会危险性评估：低",
@@ -737,7 +751,7 @@ class SyntheticBuilder:
                 birth = self.today - timedelta(days=int(rng.triangular(20, 60, 35) * 365))
                 release = self.today + timedelta(days=rng.randint(3, 35))
                 received = self.today - timedelta(days=rng.randint(0, 10))
-                due, estimated = due_with(calendar, received, 5)
+                due, estimated = deadline(received)
                 prison_name, prison_region = rng.choice(self.prisons)
                 name = rng.choice(SURNAMES) + rng.choice(GIVEN if sex == "male" else GIVEN_F)
                 sent = received + timedelta(days=1) if rng.random() < 0.5 and received < self.today else None
@@ -850,11 +864,14 @@ class SyntheticBuilder:
                 referred_on = max(referred_on, s.admitted_on)
                 referral_rows.append((referral_id, posting["id"], s.resident.id, enterprise["id"], base.id, outcome,
                                       manager_id if base is self.big_base else None, _at(referred_on)))
-                event_rows.append((event_id, referral_id, None, "referred", None, _at(referred_on), None))
+                # One event per move the model's table allows on the way to the outcome, spread over the days.
+                path = domain.referral_path(outcome)
+                last = hired_on or min(end, referred_on + timedelta(days=5))
+                event_rows.append((event_id, referral_id, None, path[0], None, _at(referred_on), None))
                 event_id += 1
-                if outcome != "referred":
-                    event_rows.append((event_id, referral_id, "referred", outcome, None,
-                                       _at(hired_on or min(end, referred_on + timedelta(days=5)), 15), None))
+                for step, (previous, status) in enumerate(pairwise(path), start=1):
+                    moved_on = referred_on + (last - referred_on) * step // (len(path) - 1)
+                    event_rows.append((event_id, referral_id, previous, status, None, _at(moved_on, 15), None))
                     event_id += 1
                 if outcome == "hired":
                     placement = self._placement(placement_id, referral_id, s, enterprise, hired_on)
@@ -908,20 +925,25 @@ class SyntheticBuilder:
                             ended_on=ended_on)
 
     def _checks(self, placement: PlacementRec, check_id: int, rows: list) -> int:
-        """Retention checks at 1, 3, 6 and 12 months that have come due (most are recorded)."""
+        """Retention checks at the placements' marks that have come due (most are recorded), each answering
+        the mark placements.queries says it answers; none after one finds the person gone (as the pages)."""
         rng = self.rng
-        gone = []
-        for mark in (1, 3, 6, 12):
-            due = rules.add_months(placement.started_on, mark)
+        recorded: set[int] = set()
+        for due_mark in domain.CHECK_MARKS:
+            due = domain.check_due_on(placement.started_on, due_mark)
             if due > self.today or rng.random() < 0.1:
                 continue
             checked_on = min(self.today, due + timedelta(days=rng.randint(0, 6)))
+            mark = domain.check_mark(placement.started_on, checked_on, recorded)
+            if mark is None:
+                continue
+            recorded.add(mark)
             employed = placement.ended_on is None or placement.ended_on > checked_on
-            if not employed:
-                gone.append(checked_on)
             rows.append((check_id, placement.id, mark, checked_on, employed, None, _at(checked_on)))
             check_id += 1
-        placement.not_employed_on = tuple(gone)
+            if not employed:
+                placement.not_employed_on = (checked_on,)
+                break
         return check_id
 
     def _write_agreements_and_postings(self) -> None:
@@ -964,7 +986,9 @@ class SyntheticBuilder:
         course_id, session_id = w.next_id(Course), w.next_id(CourseSession)
         enrolment_id, attendance_id = w.next_id(Enrolment), w.next_id(Attendance)
         trainer_id = self.users["trainer"].id
+        first_course_id = course_id
         course_rows, session_rows, enrolment_rows = [], [], []
+        certificate_of: dict[int, tuple[int, int, date, str | None]] = {}  # enrolment -> course, number, end, type
         attendance_batches: list[list[tuple]] = []
         for base in self.bases:
             beds = sum(map(len, base.beds.values()))
@@ -995,7 +1019,6 @@ class SyntheticBuilder:
                     leaves = s.discharged_on
                     withdrawn = leaves is not None and leaves < ends and rng.random() < 0.7
                     diligence = rng.betavariate(8, 1.6)
-                    attended = held = 0
                     for sid, held_on in sessions:
                         if held_on >= self.today or (leaves is not None and held_on >= leaves):
                             break
@@ -1005,21 +1028,15 @@ class SyntheticBuilder:
                         attendance.append((attendance_id, sid, s.resident.id, enrolment_id, status, None,
                                            _at(held_on, 17)))
                         attendance_id += 1
-                        held += status != "excused"
-                        attended += status in ("present", "late")
-                    completed = (ends < self.today and not withdrawn and held and attended / held >= 0.8
-                                 and certificate and rng.random() < 0.9)
                     enrolled_on = max(s.admitted_on, starts - timedelta(days=rng.randint(0, 7)))
                     enrolled += not withdrawn
                     enrolment_rows.append((enrolment_id, course_id, s.resident.id, s.id, enrolled_on,
-                                           "withdrawn" if withdrawn else "enrolled",
-                                           f"{ends.year}{course_id:06d}{number:03d}" if completed else None,
-                                           min(self.today, ends + timedelta(days=rng.randint(3, 20)))
-                                           if completed else None, _at(enrolled_on)))
+                                           "withdrawn" if withdrawn else "enrolled", _at(enrolled_on)))
+                    certificate_of[enrolment_id] = (course_id, number, ends, certificate)
                     enrolment_id += 1
                 course_rows.append((course_id, base.id, f"{title}（{starts.year}年第{starts.month}期）", skill,
                                     trainer_id if base is self.big_base else None, starts, ends, capacity, enrolled,
-                                    Decimal(3 * len(sessions)) or Decimal("3.0"), Decimal("0.800"), certificate,
+                                    Decimal(3 * len(sessions)) or Decimal("3.0"), DEFAULT_THRESHOLD, certificate,
                                     _at(starts - timedelta(days=14))))
                 attendance_batches.append(attendance)
                 course_id += 1
@@ -1028,10 +1045,23 @@ class SyntheticBuilder:
                          "enrolled_count", "hours", "completion_threshold", "certificate_type", "created_at"),
                 course_rows)
         w.write(CourseSession, ("id", "course_id", "held_on", "hours", "topic", "created_at"), session_rows)
-        w.write(Enrolment, ("id", "course_id", "resident_id", "stay_id", "enrolled_on", "status",
-                            "certificate_number", "certificate_on", "created_at"), enrolment_rows)
+        w.write(Enrolment, ("id", "course_id", "resident_id", "stay_id", "enrolled_on", "status", "created_at"),
+                enrolment_rows)
         w.write(Attendance, ("id", "session_id", "resident_id", "enrolment_id", "status", "recorded_by_id",
                              "created_at"), (row for batch in attendance_batches for row in batch))
+        # Certificates for most of those who completed, as training.queries counts completion over the rows
+        # just written (the certificate page refuses anyone else).
+        rows = []
+        for enrolment in domain.completed_enrolments(select(Course.id).where(Course.id >= first_course_id),
+                                                     self.today):
+            course, number, ends, certificate = certificate_of[enrolment]
+            if certificate and rng.random() < 0.9:
+                rows.append({"e_id": enrolment, "number": f"{ends.year}{course:06d}{number:03d}",
+                             "on": min(self.today, ends + timedelta(days=rng.randint(3, 20)))})
+        if rows:
+            table = Enrolment.__table__
+            w.connection.execute(table.update().where(table.c.id == bindparam("e_id")).values(
+                certificate_number=bindparam("number"), certificate_on=bindparam("on")), rows)
 
     # ------------------------------------------------------------ claims
 
@@ -1039,8 +1069,8 @@ class SyntheticBuilder:
         rng, w = self.rng, self.w
         dibao = self._write_dibao()
         claim_id, event_id, batch_id = w.next_id(Claim), w.next_id(ClaimEvent), w.next_id(PaymentBatch)
-        settings = dict(rules.DEFAULT_SETTINGS)
-        current = _month_key(self.today)
+        settings = subsidy_queries.settings()  # the configured rates; rules falls back to its defaults
+        current = rules.month_key(self.today)
         claims: list[list] = []  # [kind, subject_key, period, placement_id, resident_id, notice_id, agreement,
         #                           enterprise_id, base_id, region, amount, rule, payee, account, filed_on]
 
@@ -1071,7 +1101,7 @@ class SyntheticBuilder:
                 earlier = 0
                 month = rules.first_of(p.started_on)
                 while month <= self.today:
-                    period = _month_key(month)
+                    period = rules.month_key(month)
                     try:
                         amount, rule = rules.monthly_subsidy(kind, terms, hire, month=period, earlier_claims=earlier,
                                                              current_month=current)
@@ -1095,7 +1125,7 @@ class SyntheticBuilder:
             for _ in range(6):
                 if month > self.today:
                     break
-                period = _month_key(month)
+                period = rules.month_key(month)
                 try:
                     amount, rule = rules.living_allowance(person, month=period, settings=settings, dibao=dibao)
                 except rules.NotEligible:
@@ -1116,37 +1146,49 @@ class SyntheticBuilder:
                                         base.region_code, base.name, None), "", amount, rule, filed_on])
 
         claims.sort(key=lambda c: (c[5], c[0], c[1][0], c[2]))
-        claim_rows, event_rows, batches = [], [], {}
-        for kind, common, period, amount, rule, filed_on in claims:
+        reason_codes = sorted(subsidy_queries.active_reason_codes())  # the admin's list of rejection reasons
+        histories = [self._claim_history(filed_on) for *_claim, filed_on in claims]
+        # Paid claims go in the batch of their county and of the month subsidies.batches pays them in; a
+        # batch is paid on one day, the latest its claims' histories allow (after every approval in it).
+        batch_of: dict[int, tuple[str, str]] = {}
+        paid_on: dict[tuple[str, str], date] = {}
+        for index, ((kind, common, period, *_rest), (status, chain)) in enumerate(zip(claims, histories,
+                                                                                       strict=True)):
+            if status == "paid":
+                key = (common[7], domain.batch_period(kind, period, chain[-2][1]))
+                batch_of[index] = key
+                paid_on[key] = max(paid_on.get(key, chain[-1][1]), chain[-1][1])
+        batch_ids = {key: batch_id + n for n, key in enumerate(sorted(paid_on, key=lambda k: (paid_on[k], k)))}
+        claim_rows, event_rows = [], []
+        for index, ((kind, common, period, amount, rule, filed_on), (status, chain)) in enumerate(
+                zip(claims, histories, strict=True)):
             subject, placement_id, resident_id, notice_id, agreement, enterprise_id, base_id, region, payee, account = (
                 common)
-            status, chain = self._claim_history(filed_on)
             batch = None
             if status == "paid":
-                batch_key = (region, _month_key(chain[-1][1]))
-                if batch_key not in batches:
-                    batches[batch_key] = (batch_id, chain[-1][1])
-                    batch_id += 1
-                batch = batches[batch_key][0]
+                batch = batch_ids[batch_of[index]]
+                chain[-1] = ("paid", paid_on[batch_of[index]])
             if agreement is not None and status in ("approved", "paid"):
                 agreement["committed"] += amount
             reason_code = reason = None
             if status == "rejected":
-                reason_code = rng.choice(["missing_evidence", "not_employed", "duplicate", "other"])
+                reason_code = rng.choice(reason_codes)
                 reason = "材料不全，请补充劳动合同" if reason_code == "missing_evidence" else "经核查不符合条件"
             claim_rows.append((claim_id, kind, status, subject, period, placement_id, resident_id, notice_id,
                                agreement["id"] if agreement else None, enterprise_id, base_id, region, amount, rule,
                                payee, account, 0, reason_code, reason, batch, None, _at(filed_on)))
             previous = None
             for to_status, day in chain:
-                event_rows.append((event_id, claim_id, previous, to_status, None, _at(day, 10),
+                event_rows.append((event_id, claim_id, previous, to_status, None,
+                                   _at(day, 16 if to_status == "paid" else 10),
                                    reason_code if to_status == "rejected" else None,
                                    reason if to_status == "rejected" else None))
                 event_id += 1
                 previous = to_status
             claim_id += 1
-        batch_rows = [(bid, region, month, "paid", None, _at(paid_on, 16), None, _at(paid_on))
-                      for (region, month), (bid, paid_on) in sorted(batches.items(), key=lambda kv: kv[1][0])]
+        batch_rows = [(bid, region, month, "paid", None, _at(paid_on[(region, month)], 16), None,
+                       _at(paid_on[(region, month)]))
+                      for (region, month), bid in sorted(batch_ids.items(), key=lambda kv: kv[1])]
         w.write(PaymentBatch, ("id", "region_code", "period", "status", "created_by_id", "paid_at", "paid_by_id",
                                "created_at"), batch_rows)
         w.write(Claim, ("id", "kind", "status", "subject_key", "period", "placement_id", "resident_id",
@@ -1221,17 +1263,6 @@ def _vacuum(tables: list[str]) -> None:
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for name in tables:
             connection.exec_driver_sql(f"VACUUM (ANALYZE) {name}")
-
-
-def _is_key(flags: dict) -> bool:
-    """重点帮教对象 (docs/domain.md "Who is served"): reoffence tendency, 危安, 三假 or 三无."""
-    three_none = flags["is_homeless"] and flags["has_no_relatives"] and flags["is_unemployed"]
-    return flags["reoffend_risk"] or flags["state_security"] or flags["false_identity"] or three_none
-
-
-def _eligible(flags: dict) -> bool:
-    """Admitted without an override reason: a key subject or in special hardship."""
-    return _is_key(flags) or flags["special_hardship"]
 
 
 def _poisson(rng: random.Random, lam: float) -> int:

@@ -2,7 +2,9 @@
 (docs/domain.md "Subsidies and relief", payment; 专款专用 — every amount traceable to its claim and rule).
 
 A claim is in at most one batch: it joins with a guarded UPDATE ... WHERE batch_id IS NULL,
-so two officers gathering the same month at once cannot put one claim in two batches.
+so two officers gathering the same month at once cannot put one claim in two batches. Marking a batch
+paid is its one move (`PaymentBatch.transitions`), a compare-and-set: a double-clicked "Mark paid"
+pays once, and the batch's claims are paid in the same unit of work, all or none.
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, exists, false, or_, select, update
 
 from base_ops.accounts.models import Role
-from base_ops.core import audit, bounds
+from base_ops.core import audit, bounds, transitions
 from base_ops.core.clock import today
 from base_ops.core.db import utcnow
 from base_ops.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from base_ops.core.excel import Column, Sheet, generate_xlsx
 from base_ops.core.scope import region_contains, region_level_of
-from base_ops.core.transactions import atomic, end_read_snapshot
+from base_ops.core.unit_of_work import before_first_write, in_unit_of_work, unit_of_work, use_case
 from base_ops.extensions import db
 from base_ops.org.models import Region
 from base_ops.subsidies.models import BatchStatus, Claim, ClaimEvent, ClaimKind, ClaimStatus, PaymentBatch
@@ -120,7 +122,7 @@ def payable_claims(actor, region_code: str, period: str) -> list[Claim]:
     return list(db.session.scalars(select(Claim).where(payable_clause(region_code, period)).order_by(Claim.id)))
 
 
-@atomic
+@use_case
 def create_batch(actor, region_code: str, period: str) -> PaymentBatch:
     """Gather the county's approved claims of the month into a new batch; each claim joins one batch only."""
     _require_officer(actor)
@@ -128,7 +130,7 @@ def create_batch(actor, region_code: str, period: str) -> PaymentBatch:
     region_code = (region_code or "").strip()
     if region_code not in {r.code for r in counties_of(actor)}:
         raise ValidationFailed.on("region_code", _("must be a county in your region"))
-    end_read_snapshot()
+    before_first_write()
     ids = list(db.session.scalars(select(Claim.id).where(payable_clause(region_code, period))))
     if not ids:
         raise Conflict(_("There are no approved claims of %(period)s waiting for payment.", period=period),
@@ -141,23 +143,20 @@ def create_batch(actor, region_code: str, period: str) -> PaymentBatch:
         update(Claim).where(Claim.id.in_(ids), Claim.batch_id.is_(None), Claim.status == ClaimStatus.APPROVED)
         .values(batch_id=batch.id).execution_options(synchronize_session=False)
     )
-    if result.rowcount == 0:
-        db.session.rollback()
+    if result.rowcount == 0:  # the unit of work rolls the empty batch back
         raise Conflict(_("These claims were just gathered into another batch."), code="batch_empty")
     db.session.expire_all()
     claims = claims_of(batch)
     audit.record(actor, "payment_batch_created", batch, region_code=region_code, period=period,
                  claims=len(claims), total=str(total_of(claims)))
-    db.session.commit()
     return batch
 
 
-@atomic
+@use_case
 def mark_batch_paid(actor, batch: PaymentBatch) -> PaymentBatch:
-    """Mark every claim of the batch paid (each through the claim life cycle), then the batch.
-
-    Each claim's move is its own transition, ClaimEvent and audit row, all in one transaction.
-    """
+    """Mark the batch paid (open → paid, a compare-and-set: of two clicks one pays, the other gets 409),
+    then every claim of it, each through the claim life cycle (its own ClaimEvent and audit row).
+    One unit of work: every claim paid, or none (a refusal rolls back the claims already moved)."""
     from base_ops.subsidies import services
 
     _require_officer(actor)
@@ -165,16 +164,12 @@ def mark_batch_paid(actor, batch: PaymentBatch) -> PaymentBatch:
     if BatchStatus(batch.status) != BatchStatus.OPEN:
         raise Conflict(_("This batch is already paid."), code="invalid_transition")
     claims = claims_of(batch)
-    end_read_snapshot()
-    # One transaction: every claim paid, or none (a refusal rolls back the claims already moved).
+    transitions.transition(batch, BatchStatus.PAID, actor=actor, expected=BatchStatus.OPEN,
+                           values={"paid_at": utcnow(), "paid_by_id": actor.id},
+                           details={"claims": len(claims), "total": str(total_of(claims))})
     for claim in claims:
         if ClaimStatus(claim.status) == ClaimStatus.APPROVED:
-            services.mark_paid(actor, claim, commit=False)
-    batch.status = BatchStatus.PAID
-    batch.paid_at = utcnow()
-    batch.paid_by_id = actor.id
-    audit.record(actor, "payment_batch_paid", batch, claims=len(claims), total=str(total_of(claims)))
-    db.session.commit()
+            services.mark_paid(actor, claim)
     return batch
 
 
@@ -183,17 +178,19 @@ def mark_batch_paid(actor, batch: PaymentBatch) -> PaymentBatch:
 def approve_many(actor, claim_ids: list[int]) -> list[tuple[int, str | None]]:
     """Bulk approval: each claim still goes through the engine's approve (role, scope, budget, audit).
 
+    Each approval is its own unit of work, so a refused claim (rolled back) leaves the others approved;
+    that is why this runs outside any unit (inside one, a refusal after the status UPDATE would stay).
     Returns (claim id, None) for each approved claim and (claim id, message) for each refused one.
     """
     from base_ops.subsidies import queries, services
 
+    assert not in_unit_of_work(), "approve_many commits each approval: call it outside a unit of work"
     _require_officer(actor)
     outcome: list[tuple[int, str | None]] = []
     for claim_id in dict.fromkeys(claim_ids):
         try:
             services.approve(actor, queries.get_claim(actor, claim_id))
         except DomainError as error:
-            db.session.rollback()
             outcome.append((claim_id, error.message))
         else:
             outcome.append((claim_id, None))
@@ -225,6 +222,6 @@ def export_batch(actor, batch: PaymentBatch) -> bytes:
         totals=[None, "合计", "", f"{len(claims)} 笔", "", total_of(claims), ""],
     )
     content = generate_xlsx([sheet], constant_memory=False)
-    audit.record(actor, "export", batch, export="payment_batch", rows=len(claims), full_account=full_account)
-    db.session.commit()
+    with unit_of_work():
+        audit.record(actor, "export", batch, export="payment_batch", rows=len(claims), full_account=full_account)
     return content

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from base_ops.accounts.models import Role
 from base_ops.core import audit
 from base_ops.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from base_ops.core.unit_of_work import unit_of_work
 from base_ops.extensions import db
 from base_ops.subsidies.models import Claim, ClaimStatus, Evidence
 
@@ -102,16 +103,16 @@ def add_evidence(actor, claim: Claim, file_storage, kind: str) -> Evidence:
     path = folder() / token
     path.write_bytes(data)
     try:
-        evidence = Evidence(claim_id=claim.id, kind=kind, filename=filename, stored_name=token,
-                            content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                            uploaded_by_id=actor.id)
-        db.session.add(evidence)
-        db.session.flush()
-        audit.record(actor, "claim_evidence_added", claim, evidence_id=evidence.id, kind=kind, size=len(data),
-                     sha256=evidence.sha256)
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
+        with unit_of_work():
+            evidence = Evidence(claim_id=claim.id, kind=kind, filename=filename, stored_name=token,
+                                content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                                uploaded_by_id=actor.id)
+            db.session.add(evidence)
+            db.session.flush()
+            audit.record(actor, "claim_evidence_added", claim, evidence_id=evidence.id, kind=kind, size=len(data),
+                         sha256=evidence.sha256)
+    except BaseException:
+        # Nothing was recorded (the unit rolled back): the file on disk goes too.
         path.unlink(missing_ok=True)
         raise
     return evidence
@@ -128,6 +129,6 @@ def open_evidence(actor, evidence_id: int) -> tuple[Evidence, Path]:
     path = folder() / evidence.stored_name
     if not path.is_file():
         raise NotFound(_("No such file."))
-    audit.record(actor, "claim_evidence_viewed", claim, evidence_id=evidence.id, kind=evidence.kind)
-    db.session.commit()
+    with unit_of_work():
+        audit.record(actor, "claim_evidence_viewed", claim, evidence_id=evidence.id, kind=evidence.kind)
     return evidence, path

@@ -3,6 +3,11 @@ configurable rates the amounts are computed from (docs/domain.md "Subsidies and 
 
 One claim per (kind, subject, period) is held by a unique constraint: a repeated
 request finds the existing claim. Amounts are computed by the rules, never typed.
+
+The claim's life cycle and the batch's are declared here once (`Claim.transitions`,
+`PaymentBatch.transitions`, core/transitions.py): which moves exist and who makes each, scope
+included. The services make the moves through them; the pages ask `claim.moves_for(actor)` /
+`batch.can(move, actor)`, so a button is shown exactly when the service would accept the move.
 """
 
 from __future__ import annotations
@@ -11,11 +16,16 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from base_ops.core import audit
 from base_ops.core.db import TimestampMixin, utcnow
 from base_ops.core.enums import enum_column
+from base_ops.core.roles import Role
+from base_ops.core.scope import region_code_prefix
+from base_ops.core.transitions import StateMachine
 from base_ops.extensions import db
 
 
@@ -39,6 +49,111 @@ class ClaimStatus(enum.StrEnum):
 class BatchStatus(enum.StrEnum):
     OPEN = "open"
     PAID = "paid"
+
+
+K, S = ClaimKind, ClaimStatus
+# The enterprise claims these for its hires; the base manager claims the others (living allowance, handover).
+ENTERPRISE_KINDS = (K.ONE_TIME_HIRE, K.POST_SUBSIDY, K.INSURANCE_SUBSIDY)
+
+# The one life cycle (docs/domain.md "Subsidies and relief"): draft -> submitted -> reviewed ->
+# approved -> paid, rejected at review or at approval; a rejected claim, corrected, is submitted again.
+CLAIM_MOVES: dict[ClaimStatus, frozenset[ClaimStatus]] = {
+    S.DRAFT: frozenset({S.SUBMITTED}),
+    S.SUBMITTED: frozenset({S.REVIEWED, S.REJECTED}),
+    S.REVIEWED: frozenset({S.APPROVED, S.REJECTED}),
+    S.APPROVED: frozenset({S.PAID}),
+    S.PAID: frozenset(),
+    S.REJECTED: frozenset({S.SUBMITTED}),
+}
+# A claim is rejected by the reviewer of the stage it is at.
+REJECTED_BY: dict[ClaimStatus, Role] = {S.SUBMITTED: Role.BASE_MANAGER, S.REVIEWED: Role.COUNTY_OFFICER}
+# The audit log names each move (readers of the log and its reports rely on these names).
+CLAIM_AUDIT_ACTIONS: dict[tuple[str, str], str] = {
+    (S.DRAFT, S.SUBMITTED): "claim_submitted",
+    (S.REJECTED, S.SUBMITTED): "claim_resubmitted",
+    (S.SUBMITTED, S.REVIEWED): "claim_reviewed",
+    (S.REVIEWED, S.APPROVED): "claim_approved",
+    (S.SUBMITTED, S.REJECTED): "claim_rejected",
+    (S.REVIEWED, S.REJECTED): "claim_rejected",
+    (S.APPROVED, S.PAID): "claim_paid",
+}
+
+
+def claimant_role(kind) -> Role:
+    """Who files and submits a claim of this kind: the enterprise its hires' subsidies, the base
+    manager the living allowance and the handover subsidy."""
+    return Role.ENTERPRISE if ClaimKind(kind) in ENTERPRISE_KINDS else Role.BASE_MANAGER
+
+
+def claim_movers(claim: Claim, target) -> frozenset[Role]:
+    """The role that makes the move to `target` on this claim: the claimant submits, the base manager
+    reviews, the county officer approves and pays, the stage's reviewer rejects (by the claim's status)."""
+    if target == S.SUBMITTED:
+        return frozenset({claimant_role(claim.kind)})
+    if target == S.REVIEWED:
+        return frozenset({Role.BASE_MANAGER})
+    if target in (S.APPROVED, S.PAID):
+        return frozenset({Role.COUNTY_OFFICER})
+    if target == S.REJECTED and claim.status in REJECTED_BY:
+        return frozenset({REJECTED_BY[ClaimStatus(claim.status)]})
+    return frozenset()
+
+
+def claim_in_scope(actor, claim: Claim) -> bool:
+    """The claim is the actor's to see: his enterprise's, his bases', or his region's to approve and pay.
+    The row-by-row twin of subsidies.queries.claim_scope_filter (the lists' SQL); a test holds them equal."""
+    role = getattr(actor, "role", None)
+    if role == Role.ENTERPRISE:
+        return actor.enterprise_id is not None and claim.enterprise_id == actor.enterprise_id
+    if role == Role.BASE_MANAGER:
+        return claim.base_id is not None and claim.base_id in actor.base_ids
+    if role == Role.COUNTY_OFFICER and actor.region_code:
+        return claim.region_code.startswith(region_code_prefix(actor.region_code))
+    return False
+
+
+def _claim_mover(actor, claim: Claim, target) -> bool:
+    """The move's role, on a claim in the actor's scope: exactly what the services enforce (403/404)."""
+    return claim is not None and actor.role in claim_movers(claim, target) and claim_in_scope(actor, claim)
+
+
+def _claim_moved(actor, claim: Claim, previous: str, target: str) -> None:
+    """Every move's ClaimEvent and audit row. The audit row is written here, not by `audit_action`,
+    because the log names each move (claim_submitted, claim_resubmitted, ...) and the kernel's
+    `audit_action` is one name per machine. A rejection's reason is on the claim by now (the move's values)."""
+    rejected = target == S.REJECTED
+    db.session.add(claim_event(actor, claim, previous, target, reason_code=claim.reason_code if rejected else None,
+                               reason=claim.reason if rejected else None))
+    audit.record(actor, CLAIM_AUDIT_ACTIONS[(previous, target)], claim, previous=previous, status=target,
+                 **({"reason_code": claim.reason_code} if rejected else {}))
+
+
+def claim_event(actor, claim: Claim, previous: str | None, target: str, *, reason_code: str | None = None,
+                reason: str | None = None) -> ClaimEvent:
+    """The history row of a claim's move (previous None: the claim was created)."""
+    return ClaimEvent(claim_id=claim.id, from_status=previous, to_status=target, actor_id=actor.id,
+                      reason_code=reason_code, reason=reason)
+
+
+def _claim_moved_first() -> str:
+    return _("Someone else moved this claim first. Reload and try again.")
+
+
+# A batch is gathered open and marked paid once, by a county officer of its region.
+BATCH_MOVES: dict[BatchStatus, frozenset[BatchStatus]] = {
+    BatchStatus.OPEN: frozenset({BatchStatus.PAID}),
+    BatchStatus.PAID: frozenset(),
+}
+
+
+def _batch_mover(actor, batch: PaymentBatch, target) -> bool:
+    """A county officer whose region holds the batch's county (subsidies.batches.batch_scope_filter's rule)."""
+    return (batch is not None and actor.role == Role.COUNTY_OFFICER and bool(actor.region_code)
+            and batch.region_code.startswith(region_code_prefix(actor.region_code)))
+
+
+def _batch_paid_first() -> str:
+    return _("This batch is already paid.")
 
 
 class SubsidySetting(TimestampMixin, db.Model):
@@ -73,6 +188,16 @@ class PaymentBatch(TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     paid_at: Mapped[datetime | None]
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    transitions = StateMachine(moves=BATCH_MOVES, movers=_batch_mover, moved_first=_batch_paid_first,
+                               audit_action="payment_batch_paid")
+
+    def can(self, move: str, actor) -> bool:
+        """Whether the actor may move this batch to `move` now (the page shows "Mark paid" by it)."""
+        return self.transitions.may(actor, BatchStatus(self.status), move, instance=self)
+
+    def moves_for(self, actor) -> list[BatchStatus]:
+        return self.transitions.moves_for(actor, BatchStatus(self.status), instance=self)
 
 
 class Claim(TimestampMixin, db.Model):
@@ -113,6 +238,18 @@ class Claim(TimestampMixin, db.Model):
         CheckConstraint("resubmissions >= 0", name="resubmissions_not_negative"),
         Index("ix_claims_region_status", "region_code", "status"),
     )
+
+    # Statuses in messages are the codes, as the API's `from`/`to` have always been.
+    transitions = StateMachine(moves=CLAIM_MOVES, movers=_claim_mover, moved_first=_claim_moved_first,
+                               event=_claim_moved)
+
+    def can(self, move: str, actor) -> bool:
+        """Whether the actor may move this claim to `move` now (role, scope and the claim's status)."""
+        return self.transitions.may(actor, ClaimStatus(self.status), move, instance=self)
+
+    def moves_for(self, actor) -> list[ClaimStatus]:
+        """The moves this actor may make on this claim now, in life-cycle order (the page's buttons)."""
+        return self.transitions.moves_for(actor, ClaimStatus(self.status), instance=self)
 
 
 class ClaimEvent(db.Model):

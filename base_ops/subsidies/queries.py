@@ -11,15 +11,15 @@ from base_ops.accounts.models import Role
 from base_ops.core.errors import NotFound
 from base_ops.core.scope import region_contains
 from base_ops.extensions import db
-from base_ops.subsidies.models import Claim, ClaimKind, ClaimStatus, RejectionReason, SubsidySetting
+from base_ops.subsidies.models import ENTERPRISE_KINDS, Claim, ClaimKind, ClaimStatus, RejectionReason, SubsidySetting
 
-ENTERPRISE_KINDS = (ClaimKind.ONE_TIME_HIRE, ClaimKind.POST_SUBSIDY, ClaimKind.INSURANCE_SUBSIDY)
 COMMITTED = (ClaimStatus.APPROVED, ClaimStatus.PAID)
 
 
 def claim_scope_filter(actor) -> ColumnElement[bool]:
     """Enterprise users: their enterprise's claims; base managers: claims of their bases;
-    county officers: claims their region approves and pays; nobody else sees any."""
+    county officers: claims their region approves and pays; nobody else sees any.
+    The SQL twin of models.claim_in_scope (one claim's check, which the moves use)."""
     role = getattr(actor, "role", None)
     if role == Role.ENTERPRISE:
         return Claim.enterprise_id == actor.enterprise_id if actor.enterprise_id else false()

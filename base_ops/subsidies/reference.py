@@ -13,7 +13,7 @@ from sqlalchemy import select
 from base_ops.accounts.models import Role
 from base_ops.core import audit
 from base_ops.core.errors import NotFound, PermissionDenied, ValidationFailed
-from base_ops.core.transactions import atomic
+from base_ops.core.unit_of_work import use_case
 from base_ops.extensions import db
 from base_ops.subsidies.models import RejectionReason, SubsidySetting
 
@@ -36,7 +36,7 @@ def reasons_list() -> list[RejectionReason]:
     return list(db.session.scalars(select(RejectionReason).order_by(RejectionReason.code)))
 
 
-@atomic
+@use_case
 def set_setting(actor, key: str, value) -> SubsidySetting:
     """Change a rate or threshold; only the keys the rules know exist (no new keys from a form)."""
     _require_admin(actor)
@@ -55,11 +55,10 @@ def set_setting(actor, key: str, value) -> SubsidySetting:
     row.value = amount
     audit.record(actor, "subsidy_setting_set", object_type="SubsidySetting", object_id=key, value=str(amount),
                  previous=previous)
-    db.session.commit()
     return row
 
 
-@atomic
+@use_case
 def set_reason(actor, code: str, label: str, is_active: bool) -> RejectionReason:
     """Add a rejection reason code, or relabel / retire one (codes used by claims are never deleted)."""
     _require_admin(actor)
@@ -78,5 +77,4 @@ def set_reason(actor, code: str, label: str, is_active: bool) -> RejectionReason
         row.label, row.is_active = label, bool(is_active)
     audit.record(actor, "rejection_reason_set", object_type="RejectionReason", object_id=code, label=label,
                  is_active=bool(is_active), created=created)
-    db.session.commit()
     return row

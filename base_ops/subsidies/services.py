@@ -2,9 +2,12 @@
 month) held by the unique constraint) and the one life cycle of docs/domain.md "Subsidies and
 relief": draft → submitted → reviewed → approved → paid, rejected at review or approval.
 
-Every move is a compare-and-set UPDATE on the claim's status, so a double-clicked submit
-makes one transition and one ClaimEvent; every move checks the actor's role (403) and
-scope (404), records a ClaimEvent and an audit row in the same transaction.
+The moves and who makes each are declared once on the model (`Claim.transitions`). Each use case
+runs in one unit of work (core/unit_of_work.py): it checks the actor's role (403), scope (404) and
+the move (409) in that order, then `transitions.transition` makes the move with a compare-and-set
+UPDATE (a double-clicked submit makes one transition; the other click gets 409) and records the
+ClaimEvent and the audit row; the unit commits once. A batch paying its claims calls `mark_paid`
+inside its own unit: the claims are paid together or not at all.
 """
 
 from __future__ import annotations
@@ -12,14 +15,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
-from base_ops.accounts.models import Role
-from base_ops.core import audit, bounds
+from base_ops.core import audit, bounds, transitions
 from base_ops.core.clock import today
 from base_ops.core.errors import Conflict, NotEligible, NotFound, PermissionDenied, ValidationFailed
-from base_ops.core.transactions import end_read_snapshot, is_busy
+from base_ops.core.roles import Role
+from base_ops.core.transitions import invalid_transition
+from base_ops.core.unit_of_work import before_first_write, use_case
 from base_ops.enterprises.models import PlacementAgreement
 from base_ops.extensions import db
 from base_ops.intake.notices import queries as notices_queries
@@ -27,17 +31,21 @@ from base_ops.org.models import Base, DibaoStandard
 from base_ops.placements import queries as placement_queries
 from base_ops.residents import queries as resident_queries
 from base_ops.subsidies import queries, rules
-from base_ops.subsidies.models import Claim, ClaimEvent, ClaimKind, ClaimStatus
+from base_ops.subsidies.models import (
+    REJECTED_BY,
+    Claim,
+    ClaimKind,
+    ClaimStatus,
+    claim_event,
+    claim_in_scope,
+    claimant_role,
+)
 
 K, S = ClaimKind, ClaimStatus
 ENTERPRISE_KINDS = frozenset(queries.ENTERPRISE_KINDS)
 MONTHLY_KINDS = frozenset({K.POST_SUBSIDY, K.INSURANCE_SUBSIDY, K.LIVING_ALLOWANCE})
 REASON_MAX = 1000
-
-
-def invalid_transition(current: str, target: str) -> Conflict:
-    return Conflict(_("Cannot go from %(current)s to %(target)s.", current=current, target=target),
-                    code="invalid_transition", extra={"from": current, "to": target})
+REVIEWERS = frozenset(REJECTED_BY.values())
 
 
 def _not_eligible(error: rules.NotEligible) -> NotEligible:
@@ -55,10 +63,8 @@ def _require_role(actor, roles, message: str) -> None:
 
 
 def _require_scope(actor, claim: Claim) -> None:
-    found = db.session.execute(
-        select(Claim.id).where(Claim.id == claim.id, queries.claim_scope_filter(actor))
-    ).scalar_one_or_none()
-    if found is None:
+    """404 for a claim outside the actor's scope, exactly like a missing one (the model's rule)."""
+    if not claim_in_scope(actor, claim):
         raise NotFound(_("No such claim."))
 
 
@@ -182,21 +188,6 @@ def _handover_claim(actor, notice_id) -> dict:
     return {"values": values, "compute": compute}
 
 
-def _take_write_lock() -> None:
-    """SQLite: end the read snapshot, then take the write lock with a no-op UPDATE, which waits
-    for a concurrent writer (busy_timeout) instead of failing at once; every read after it
-    sees the latest committed data (the beds module does the same). PostgreSQL: nothing to do."""
-    end_read_snapshot()
-    if db.session.get_bind().dialect.name == "sqlite":
-        try:
-            db.session.execute(update(Claim).where(Claim.id == 0).values(resubmissions=Claim.resubmissions))
-        except OperationalError as error:
-            db.session.rollback()
-            if is_busy(error):
-                raise _busy() from None
-            raise
-
-
 def _existing(kind: ClaimKind, subject_key: str, period: str) -> Claim | None:
     return db.session.execute(
         select(Claim).where(Claim.kind == kind, Claim.subject_key == subject_key, Claim.period == period)
@@ -223,6 +214,7 @@ def _recompute(actor, claim: Claim) -> tuple[Decimal, str]:
         raise _not_eligible(error) from None
 
 
+@use_case(on_busy=_busy)
 def create_claim(actor, *, kind, placement_id=None, resident_id=None, release_notice_id=None,
                  month=None) -> tuple[Claim, bool]:
     """File a claim with its amount computed by the rules (never typed). One claim per (kind,
@@ -251,85 +243,35 @@ def create_claim(actor, *, kind, placement_id=None, resident_id=None, release_no
         raise _not_eligible(error) from None
     if "region_code" not in values:
         values["region_code"] = db.session.get(Base, values["base_id"]).region_code
-    _take_write_lock()
     claim = Claim(status=S.DRAFT, amount=amount, rule=rule, created_by_id=actor.id, **values)
-    db.session.add(claim)
+    # SQLite: the insert then waits for a concurrent writer's lock instead of failing at once. Nothing
+    # may be read between here and the insert (the claim is built before, with the actor's id).
+    before_first_write()
     try:
-        db.session.flush()
+        # In a savepoint: the loser of "the same claim filed at the same moment" still has its
+        # transaction to read the winner's claim in (the unique (kind, subject_key, period) decided).
+        with db.session.begin_nested():
+            db.session.add(claim)
     except IntegrityError:
-        # The same claim filed at the same moment: the unique (kind, subject_key, period) decided.
-        db.session.rollback()
         existing = _existing(kind, values["subject_key"], period)
         if existing is None:
             raise
         return existing, False
-    except OperationalError as error:
-        db.session.rollback()
-        if is_busy(error):
-            raise _busy() from None
-        raise
-    db.session.add(ClaimEvent(claim_id=claim.id, from_status=None, to_status=S.DRAFT.value, actor_id=actor.id))
+    db.session.add(claim_event(actor, claim, None, S.DRAFT))
     audit.record(actor, "claim_created", claim, kind=kind.value, subject=values["subject_key"], period=period,
                  amount=str(amount))
-    _commit()
     return claim, True
 
 
 # ---------------------------------------------------------------- the life cycle
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except OperationalError as error:
-        db.session.rollback()
-        if is_busy(error):
-            raise _busy() from None
-        raise
-
-
-def _set_status(claim_id: int, expected: ClaimStatus, target: ClaimStatus, **values) -> bool:
-    """Compare-and-set: False when someone else moved the claim first (the double click)."""
-    try:
-        result = db.session.execute(
-            update(Claim).where(Claim.id == claim_id, Claim.status == expected)
-            .values(status=target, **values).execution_options(synchronize_session=False)
-        )
-    except OperationalError as error:
-        db.session.rollback()
-        if is_busy(error):
-            raise _busy() from None
-        raise
-    return result.rowcount == 1
-
-
-def _move(actor, claim: Claim, expected: ClaimStatus, target: ClaimStatus, *, action: str,
-          why: tuple[str, str] | None = None, check=None, commit: bool = True, values: dict | None = None) -> Claim:
-    """One transition: compare-and-set the status, run `check` (rolled back if it refuses),
-    then the ClaimEvent and the audit row in the same transaction."""
-    claim_id = claim.id
-    code, text = why or (None, None)
-    if commit:
-        # Not inside a caller's transaction (a batch): ending the "read snapshot" there would
-        # commit the claims it already moved.
-        end_read_snapshot()
-    if not _set_status(claim_id, expected, target, **(values or {})):
-        db.session.rollback()
-        raise invalid_transition(S(db.session.get(Claim, claim_id).status).value, target.value)
-    if check is not None:
-        try:
-            check()
-        except Exception:
-            db.session.rollback()
-            raise
-    db.session.add(ClaimEvent(claim_id=claim_id, from_status=expected.value, to_status=target.value,
-                              actor_id=actor.id, reason_code=code, reason=text))
-    audit.record(actor, action, claim, previous=expected.value, status=target.value,
-                 **({"reason_code": code} if code else {}))
-    if commit:
-        _commit()
-    else:
-        db.session.flush()
-    db.session.refresh(claim)
+def _move(actor, claim: Claim, target: ClaimStatus, *, values: dict | None = None) -> Claim:
+    """One move as Claim.transitions declares it: 409 invalid_transition (naming both statuses) for a move
+    the life cycle lacks, then the compare-and-set with its ClaimEvent and audit row."""
+    current = _status(claim)
+    if not Claim.transitions.allowed(current, target):
+        raise invalid_transition(current.value, target.value)
+    transitions.transition(claim, target, actor=actor, expected=current, values=values)
     return claim
 
 
@@ -337,30 +279,26 @@ def _status(claim: Claim) -> ClaimStatus:
     return S(claim.status)
 
 
+@use_case(on_busy=_busy)
 def submit(actor, claim: Claim) -> Claim:
     """draft → submitted, or a corrected rejected claim → submitted again (at most
     `max_resubmissions` times: 409 too_many_resubmissions), its amount and rule computed again
     from the corrected facts (422 not_eligible if they no longer qualify). The enterprise submits its
     enterprise claims; the base manager the living allowance and handover claims."""
-    kind = K(claim.kind)
-    if kind in ENTERPRISE_KINDS:
+    if claimant_role(claim.kind) == Role.ENTERPRISE:
         _require_role(actor, (Role.ENTERPRISE,), _("Enterprise subsidies are submitted by the enterprise."))
     else:
         _require_role(actor, (Role.BASE_MANAGER,), _("This claim is submitted by the base manager."))
     _require_scope(actor, claim)
-    current = _status(claim)
-    if current == S.DRAFT:
-        return _move(actor, claim, S.DRAFT, S.SUBMITTED, action="claim_submitted")
-    if current == S.REJECTED:
-        limit = int(queries.settings().get("max_resubmissions", rules.DEFAULT_SETTINGS["max_resubmissions"]))
-        if claim.resubmissions >= limit:
-            raise Conflict(_("A rejected claim can be resubmitted at most %(max)s times.", max=limit),
-                           code="too_many_resubmissions")
-        amount, rule = _recompute(actor, claim)
-        return _move(actor, claim, S.REJECTED, S.SUBMITTED, action="claim_resubmitted",
-                     values={"resubmissions": claim.resubmissions + 1, "reason_code": None, "reason": None,
-                             "amount": amount, "rule": rule})
-    raise invalid_transition(current.value, S.SUBMITTED.value)
+    if _status(claim) != S.REJECTED:
+        return _move(actor, claim, S.SUBMITTED)
+    limit = int(queries.settings().get("max_resubmissions", rules.DEFAULT_SETTINGS["max_resubmissions"]))
+    if claim.resubmissions >= limit:
+        raise Conflict(_("A rejected claim can be resubmitted at most %(max)s times.", max=limit),
+                       code="too_many_resubmissions")
+    amount, rule = _recompute(actor, claim)
+    return _move(actor, claim, S.SUBMITTED, values={"resubmissions": claim.resubmissions + 1, "reason_code": None,
+                                                    "reason": None, "amount": amount, "rule": rule})
 
 
 def _reason(reason_code, reason) -> tuple[str, str]:
@@ -374,6 +312,7 @@ def _reason(reason_code, reason) -> tuple[str, str]:
     return reason_code, text
 
 
+@use_case(on_busy=_busy)
 def review(actor, claim: Claim, *, decision: str, reason_code: str | None = None, reason: str | None = None) -> Claim:
     """The base manager's first review: submitted → reviewed, or rejected with a reason code."""
     _require_role(actor, (Role.BASE_MANAGER,), _("Claims are reviewed by the base manager."))
@@ -382,27 +321,21 @@ def review(actor, claim: Claim, *, decision: str, reason_code: str | None = None
     _require_scope(actor, claim)
     if decision == "reject":
         return reject(actor, claim, reason_code=reason_code, reason=reason)
-    current = _status(claim)
-    if current != S.SUBMITTED:
-        raise invalid_transition(current.value, S.REVIEWED.value)
-    return _move(actor, claim, S.SUBMITTED, S.REVIEWED, action="claim_reviewed")
+    return _move(actor, claim, S.REVIEWED)
 
 
+@use_case(on_busy=_busy)
 def approve(actor, claim: Claim) -> Claim:
     """The county officer of the claim's region: reviewed → approved; 409 budget_exceeded when
-    the agreement's approved + paid claims would exceed its budget. The agreement row is locked
-    (FOR UPDATE on PostgreSQL; SQLite's write lock, taken by the status UPDATE first) so two
-    approvals at once cannot both fit in the last of the budget."""
+    the agreement's approved + paid claims would exceed its budget. The budget is read after the
+    status UPDATE, with the agreement row locked (FOR UPDATE on PostgreSQL; on SQLite the UPDATE
+    took the write lock), so two approvals at once cannot both fit in the last of the budget; a
+    refusal rolls the move back with the unit of work."""
     _require_role(actor, (Role.COUNTY_OFFICER,), _("Claims are approved by the county officer."))
     _require_scope(actor, claim)
-    current = _status(claim)
-    if current != S.REVIEWED:
-        raise invalid_transition(current.value, S.APPROVED.value)
     agreement_id, amount = claim.agreement_id, Decimal(claim.amount)
-
-    def check_budget():
-        if agreement_id is None:
-            return
+    _move(actor, claim, S.APPROVED)
+    if agreement_id is not None:
         budget = db.session.execute(
             select(PlacementAgreement.budget).where(PlacementAgreement.id == agreement_id).with_for_update()
         ).scalar_one()
@@ -410,33 +343,28 @@ def approve(actor, claim: Claim) -> Claim:
         if not rules.within_budget(Decimal(budget), others, amount):
             raise Conflict(_("Approving %(amount)s would exceed the agreement's budget of %(budget)s.",
                              amount=amount, budget=budget), code="budget_exceeded")
+    return claim
 
-    return _move(actor, claim, S.REVIEWED, S.APPROVED, action="claim_approved", check=check_budget)
 
-
+@use_case(on_busy=_busy)
 def reject(actor, claim: Claim, *, reason_code: str | None, reason: str | None) -> Claim:
     """Reject at review (base manager, a submitted claim) or at approval (county officer, a
     reviewed claim), with a reason code from the admin's list and text."""
-    _require_role(actor, (Role.BASE_MANAGER, Role.COUNTY_OFFICER), _("Claims are rejected by their reviewers."))
+    _require_role(actor, REVIEWERS, _("Claims are rejected by their reviewers."))
     _require_scope(actor, claim)
     current = _status(claim)
-    stage = {S.SUBMITTED: Role.BASE_MANAGER, S.REVIEWED: Role.COUNTY_OFFICER}.get(current)
-    if stage is None:
+    if not Claim.transitions.allowed(current, S.REJECTED):
         raise invalid_transition(current.value, S.REJECTED.value)
-    if actor.role != stage:
+    if not claim.can(S.REJECTED, actor):
         raise PermissionDenied(_("This claim is not at your stage."))
-    why = _reason(reason_code, reason)
-    return _move(actor, claim, current, S.REJECTED, action="claim_rejected", why=why,
-                 values={"reason_code": why[0], "reason": why[1]})
+    code, text = _reason(reason_code, reason)
+    return _move(actor, claim, S.REJECTED, values={"reason_code": code, "reason": text})
 
 
-def mark_paid(actor, claim: Claim, *, commit: bool = True) -> Claim:
-    """The county officer of the claim's region: approved → paid. Batches pass commit=False to
-    pay all their claims in one transaction."""
+@use_case(on_busy=_busy)
+def mark_paid(actor, claim: Claim) -> Claim:
+    """The county officer of the claim's region: approved → paid. A batch pays its claims inside its
+    own unit of work (they are paid together or not at all)."""
     _require_role(actor, (Role.COUNTY_OFFICER,), _("Claims are paid by the county officer."))
     _require_scope(actor, claim)
-    current = _status(claim)
-    if current != S.APPROVED:
-        raise invalid_transition(current.value, S.PAID.value)
-    return _move(actor, claim, S.APPROVED, S.PAID, action="claim_paid", commit=commit)
-
+    return _move(actor, claim, S.PAID)

@@ -158,12 +158,13 @@ def new_claim():
 # ---------------------------------------------------------------- one claim
 
 def _actions(actor, claim: Claim) -> dict[str, bool]:
-    """Which buttons to show; the engine checks every move again."""
-    st = ClaimStatus(claim.status)
+    """Which buttons to show: the moves the model says are the actor's (the service accepts exactly those)."""
+    moves = claim.moves_for(actor)
     return {
-        "submit": evidence.is_claim_owner(actor, claim) and st in (ClaimStatus.DRAFT, ClaimStatus.REJECTED),
-        "review": actor.role == Role.BASE_MANAGER and claim.base_id in actor.base_ids and st == ClaimStatus.SUBMITTED,
-        "approve": actor.role == Role.COUNTY_OFFICER and st == ClaimStatus.REVIEWED,
+        "submit": ClaimStatus.SUBMITTED in moves,
+        "review": ClaimStatus.REVIEWED in moves,
+        "approve": ClaimStatus.APPROVED in moves,
+        "reject": ClaimStatus.REJECTED in moves,
         "upload": evidence.may_upload(actor, claim),
     }
 
@@ -298,7 +299,8 @@ def batch_detail(batch_id: int):
     batch = batches.get_batch(current_actor(), batch_id)
     claims = batches.claims_of(batch)
     return render_template("subsidies/batch_detail.html", batch=batch, claims=claims, total=batches.total_of(claims),
-                           is_open=BatchStatus(batch.status) == BatchStatus.OPEN, action_form=EmptyForm(),
+                           is_open=BatchStatus(batch.status) == BatchStatus.OPEN,
+                           may_pay=batch.can(BatchStatus.PAID, current_actor()), action_form=EmptyForm(),
                            full_account=queries.payee_account_visible(current_actor()), mask=queries.mask_account)
 
 

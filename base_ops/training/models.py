@@ -4,6 +4,8 @@ Capacity is held by the database: `courses.enrolled_count` is incremented in
 the same transaction as the enrolment and a CHECK keeps it within capacity, so
 two enrolments racing for the last place cannot both succeed. Attendance is
 unique per (session, resident): saving again updates, never duplicates.
+An enrolment's status (enrolled, withdrawn) is a state machine declared on the model
+(core/transitions.py), which also records each move's audit row.
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ import enum
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from base_ops.core import audit
 from base_ops.core.db import TimestampMixin
 from base_ops.core.enums import enum_column
+from base_ops.core.roles import Role
+from base_ops.core.transitions import StateMachine
 from base_ops.extensions import db
 
 
@@ -79,6 +85,39 @@ class CourseSession(TimestampMixin, db.Model):
     )
 
 
+E = EnrolmentStatus
+# Withdrawn from a course, a resident may be enrolled again (the same row: one per course and resident).
+ENROLMENT_MOVES: dict[EnrolmentStatus, frozenset[EnrolmentStatus]] = {
+    E.ENROLLED: frozenset({E.WITHDRAWN}),
+    E.WITHDRAWN: frozenset({E.ENROLLED}),
+}
+# The base manager enrols and withdraws (the trainer teaches and marks attendance).
+ENROLMENT_MOVERS: dict[EnrolmentStatus, frozenset[Role]] = {
+    E.ENROLLED: frozenset({Role.BASE_MANAGER}),
+    E.WITHDRAWN: frozenset({Role.BASE_MANAGER}),
+}
+# Each move has its own audit action, so the record of a move is the machine's `event` (its one
+# `audit_action` could not say "enrolled" and "withdrawn"); a first enrolment writes the same row.
+ENROLMENT_AUDIT_ACTIONS = {E.ENROLLED.value: "resident_enrolled", E.WITHDRAWN.value: "resident_withdrawn"}
+
+
+def record_enrolment_move(actor, enrolment: Enrolment, previous: str | None, status: str) -> None:
+    """The audit row of an enrolment (a first one, or enrolled again) or a withdrawal."""
+    audit.record(actor, ENROLMENT_AUDIT_ACTIONS[str(status)], enrolment, course_id=enrolment.course_id,
+                 resident_id=enrolment.resident_id)
+
+
+def _status_word(status: str) -> str:
+    """The translated word for a status in messages (imported late: the vocabulary imports the models)."""
+    from base_ops.training.vocabulary import enrolment_status_word
+
+    return enrolment_status_word(status)
+
+
+def _moved_first() -> str:
+    return _("Someone else changed this enrolment first. Reload and try again.")
+
+
 class Enrolment(TimestampMixin, db.Model):
     __tablename__ = "enrolments"
 
@@ -100,6 +139,25 @@ class Enrolment(TimestampMixin, db.Model):
         # A certificate number is recorded once per course (NULLs, not yet certified, do not clash).
         UniqueConstraint("course_id", "certificate_number"),
     )
+
+    transitions = StateMachine(moves=ENROLMENT_MOVES, movers=ENROLMENT_MOVERS, words=_status_word,
+                               moved_first=_moved_first, event=record_enrolment_move)
+
+    @classmethod
+    def may_move(cls, actor, status: str, move: str, *, certified: bool = False) -> bool:
+        """Whether the actor may move an enrolment in `status` to `move`; a certificate holder is not withdrawn
+        (for the course page's rows, which are not Enrolment objects)."""
+        if move == E.WITHDRAWN and certified:
+            return False
+        return cls.transitions.may(actor, EnrolmentStatus(status), move)
+
+    def can(self, move: str, actor) -> bool:
+        """Whether the actor may move this enrolment to `move` now (the page shows "withdraw" by it)."""
+        return self.may_move(actor, self.status, move, certified=bool(self.certificate_number))
+
+    def moves_for(self, actor) -> list[EnrolmentStatus]:
+        return [move for move in self.transitions.moves_for(actor, EnrolmentStatus(self.status), instance=self)
+                if self.can(move, actor)]
 
 
 class Attendance(TimestampMixin, db.Model):

@@ -2,8 +2,9 @@
 
 Free skills training is a core function of the base (seed 002 二(四)2(1), seed
 004 item 7). Each use case takes plain values and the actor, checks before
-writing, audits in the same transaction and commits once. What must hold under
-concurrent requests is held by the database:
+writing, audits in the same transaction and runs as one unit of work
+(core/unit_of_work.py), which commits once (a busy SQLite is 409 busy). What must
+hold under concurrent requests is held by the database:
 
 - capacity: enrolling increments `courses.enrolled_count` with one UPDATE in the
   enrolment's transaction, and the CHECK ck_courses_within_capacity refuses the
@@ -11,6 +12,9 @@ concurrent requests is held by the database:
   enrolments of one course (a row lock on PostgreSQL; SQLite's write lock).
 - one enrolment per (course, resident) and one attendance row per (session,
   resident): unique constraints; saving attendance again updates the rows.
+
+An enrolment's moves (withdrawn, enrolled again) are its state machine's
+(models.Enrolment.transitions), which records their audit rows.
 """
 
 from __future__ import annotations
@@ -19,19 +23,26 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy import select, update
 
 from base_ops.accounts.models import Role
-from base_ops.core import audit, clock
+from base_ops.core import audit, clock, transitions
 from base_ops.core.errors import Conflict, NotEligible, PermissionDenied, ValidationFailed
-from base_ops.core.transactions import atomic, end_read_snapshot, is_busy
+from base_ops.core.unit_of_work import before_first_write, flush, use_case
 from base_ops.extensions import db
 from base_ops.org.queries import get_base
 from base_ops.residents.models import Resident
 from base_ops.residents.queries import get_resident, residents_in_scope
 from base_ops.training import queries, reports
-from base_ops.training.models import Attendance, AttendanceStatus, Course, CourseSession, Enrolment, EnrolmentStatus
+from base_ops.training.models import (
+    Attendance,
+    AttendanceStatus,
+    Course,
+    CourseSession,
+    Enrolment,
+    EnrolmentStatus,
+    record_enrolment_move,
+)
 
 # Skill categories, stored as the Chinese word (docs/domain.md "Training"; the enterprise view shows them as skills).
 SKILLS = ("电焊", "烹饪", "家政", "电工", "叉车", "保安", "其他")
@@ -62,28 +73,30 @@ class Busy(Conflict):
     code = "busy"
 
 
+CAPACITY = "ck_courses_within_capacity"
+SESSION_DAY = "uq_course_sessions_course_id_held_on"
+ENROLMENT = "uq_enrolments_course_id_resident_id"
+CERTIFICATE_NUMBER = "uq_enrolments_course_id_certificate_number"
+
+
 # ---------------------------------------------------------------- plumbing
 
-def _write(statement: str, params: dict) -> None:
-    """The use case's first write, which takes the lock that serialises it; busy SQLite -> 409."""
-    end_read_snapshot()
-    try:
-        db.session.execute(text(statement), params)
-    except OperationalError as error:
-        db.session.rollback()
-        if is_busy(error):
-            raise Busy(_("Someone else is saving to this course. Please try again.")) from None
-        raise
+def _busy() -> Busy:
+    """A busy SQLite (the unit of work's on_busy for every use case here)."""
+    return Busy(_("Someone else is saving to this course. Please try again."))
 
 
-def _commit() -> None:
-    try:
-        db.session.commit()
-    except OperationalError as error:
-        db.session.rollback()
-        if is_busy(error):
-            raise Busy(_("Someone else is saving to this course. Please try again.")) from None
-        raise
+def _write(statement) -> None:
+    """The use case's first write, an UPDATE that takes the lock serialising it (a row lock on PostgreSQL,
+    the write lock on SQLite, waited for after ending the read snapshot). An UPDATE statement, not text, so
+    the unit of work knows the transaction has written."""
+    before_first_write()
+    db.session.execute(statement.execution_options(synchronize_session=False))
+
+
+def _lock_course(course_id: int) -> None:
+    """Serialise with the course's enrolments (and other changes of it)."""
+    _write(update(Course).where(Course.id == course_id).values(capacity=Course.capacity))
 
 
 def _require_manager(actor) -> None:
@@ -176,6 +189,7 @@ def _course_fields(*, title, skill, starts_on: date, ends_on: date, capacity: in
     return fields
 
 
+@use_case(on_busy=_busy)
 def create_course(actor, *, base_id: int, title: str, skill: str, starts_on: date, ends_on: date, capacity: int,
                   hours, trainer: str | None = None, completion_threshold=None,
                   certificate_type: str | None = None) -> Course:
@@ -189,14 +203,17 @@ def create_course(actor, *, base_id: int, title: str, skill: str, starts_on: dat
     db.session.add(course)
     audit.record(actor, "course_created", course, base_id=base.id, title=course.title, skill=course.skill,
                  trainer=teacher.username if teacher else None, capacity=course.capacity)
-    db.session.commit()
     return course
 
 
 _UNSET = object()
 
 
-@atomic
+def _capacity_below() -> ValidationFailed:
+    return ValidationFailed.on("capacity", _("is below the number of residents enrolled"))
+
+
+@use_case(on_busy=_busy, conflicts={CAPACITY: _capacity_below})
 def update_course(actor, course: Course, *, title=_UNSET, skill=_UNSET, starts_on=_UNSET, ends_on=_UNSET,
                   capacity=_UNSET, hours=_UNSET, trainer=_UNSET, completion_threshold=_UNSET,
                   certificate_type=_UNSET) -> Course:
@@ -210,7 +227,7 @@ def update_course(actor, course: Course, *, title=_UNSET, skill=_UNSET, starts_o
                "capacity": course.capacity, "hours": course.hours,
                "completion_threshold": course.completion_threshold, "certificate_type": course.certificate_type}
     fields = _course_fields(**{**current, **given})
-    _write("UPDATE courses SET capacity = capacity WHERE id = :id", {"id": course.id})  # lock out enrolments
+    _lock_course(course.id)  # lock out enrolments
     db.session.refresh(course)
     if fields["capacity"] < course.enrolled_count:
         raise ValidationFailed.on("capacity", _("%(n)s residents are enrolled: the capacity cannot be lower",
@@ -234,16 +251,7 @@ def update_course(actor, course: Course, *, title=_UNSET, skill=_UNSET, starts_o
     if "trainer" in fields:
         changed["trainer"] = fields["trainer"]
     audit.record(actor, "course_updated", course, **changed)
-    _commit_capacity()
     return course
-
-
-def _commit_capacity() -> None:
-    try:
-        _commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise ValidationFailed.on("capacity", _("is below the number of residents enrolled")) from None
 
 
 # ---------------------------------------------------------------- sessions
@@ -256,7 +264,7 @@ def _check_session_day(course: Course, held_on: date, field: str = "held_on") ->
                                            start=course.starts_on.isoformat(), end=course.ends_on.isoformat()))
 
 
-@atomic
+@use_case(on_busy=_busy)
 def add_session(actor, course: Course, *, held_on: date, hours, topic: str | None = None) -> CourseSession:
     """One session (a day's lesson); a course has at most one session a day."""
     _require_staff(actor, course)
@@ -269,14 +277,11 @@ def add_session(actor, course: Course, *, held_on: date, hours, topic: str | Non
                             fields={"held_on": [_("already has a session")]})
     session = CourseSession(course_id=course.id, held_on=held_on, hours=hours, topic=topic)
     db.session.add(session)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise SessionExists(_("The course already has a session on %(day)s.", day=held_on.isoformat()),
-                            fields={"held_on": [_("already has a session")]}) from None
+    # a session added at the same moment wins the unique constraint
+    flush(conflicts={SESSION_DAY: lambda: SessionExists(
+        _("The course already has a session on %(day)s.", day=held_on.isoformat()),
+        fields={"held_on": [_("already has a session")]})})
     audit.record(actor, "session_added", session, course_id=course.id, held_on=held_on.isoformat(), hours=str(hours))
-    _commit()
     return session
 
 
@@ -298,7 +303,11 @@ def _holidays(first: date, last: date) -> set[date]:
     return {day for day, is_workday in calendar.days.items() if not is_workday and day.isoweekday() <= 5}
 
 
-@atomic
+def _sessions_added_meanwhile() -> SessionExists:
+    return SessionExists(_("Someone added sessions at the same time. Please try again."))
+
+
+@use_case(on_busy=_busy, conflicts={SESSION_DAY: _sessions_added_meanwhile})
 def generate_sessions(actor, course: Course, *, weekdays, hours, from_on: date | None = None,
                       to_on: date | None = None, skip_holidays: bool = True,
                       topic: str | None = None) -> list[CourseSession]:
@@ -321,7 +330,7 @@ def generate_sessions(actor, course: Course, *, weekdays, hours, from_on: date |
         raise ValidationFailed.on("to", _("must not be before the first day"))
     hours = _hours(hours, "hours", MAX_SESSION_HOURS)
     topic = _text(topic, "topic", 100, required=False)
-    _write("UPDATE courses SET capacity = capacity WHERE id = :id", {"id": course.id})
+    _lock_course(course.id)
     taken = set(db.session.scalars(select(CourseSession.held_on).where(CourseSession.course_id == course.id)))
     skipped = _holidays(first, last) if skip_holidays else set()
     days = pattern_days(first, last, pattern, taken | skipped)
@@ -331,17 +340,16 @@ def generate_sessions(actor, course: Course, *, weekdays, hours, from_on: date |
     db.session.add_all(sessions)
     audit.record(actor, "sessions_generated", course, weekdays=sorted(pattern), first=first.isoformat(),
                  last=last.isoformat(), created=len(sessions), skipped_holidays=len(skipped))
-    try:
-        _commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise SessionExists(_("Someone added sessions at the same time. Please try again.")) from None
     return sessions
 
 
 # ---------------------------------------------------------------- enrolment
 
-@atomic
+def _course_full() -> CourseFull:
+    return CourseFull(_("The course is full."), fields={"resident_id": [_("no place is left")]})
+
+
+@use_case(on_busy=_busy, conflicts={CAPACITY: _course_full})
 def enrol(actor, course: Course, *, resident_id: int) -> Enrolment:
     """Enrol a resident with an open stay at the course's base (422 not_eligible otherwise).
 
@@ -366,19 +374,13 @@ def enrol(actor, course: Course, *, resident_id: int) -> Enrolment:
     if existing is not None and existing.status == EnrolmentStatus.ENROLLED:
         raise _already(name)
     if existing is not None:  # withdrawn earlier: enrolled again, one row per (course, resident)
-        enrolment = existing
-        enrolment.status, enrolment.stay_id, enrolment.enrolled_on = EnrolmentStatus.ENROLLED, stay_id, clock.today()
-    else:
-        enrolment = Enrolment(course_id=course_id, resident_id=resident_id, stay_id=stay_id, enrolled_on=clock.today())
-        db.session.add(enrolment)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise _already(name) from None
-    audit.record(actor, "resident_enrolled", enrolment, course_id=course_id, resident_id=resident_id)
-    _commit()
-    db.session.expire(db.session.get(Course, course_id), ["enrolled_count"])
+        transitions.transition(existing, EnrolmentStatus.ENROLLED, actor=actor, expected=EnrolmentStatus.WITHDRAWN,
+                               values={"stay_id": stay_id, "enrolled_on": clock.today()})
+        return existing
+    enrolment = Enrolment(course_id=course_id, resident_id=resident_id, stay_id=stay_id, enrolled_on=clock.today())
+    db.session.add(enrolment)
+    flush(conflicts={ENROLMENT: lambda: _already(name)})  # the same resident enrolled at the same moment
+    record_enrolment_move(actor, enrolment, None, EnrolmentStatus.ENROLLED)
     return enrolment
 
 
@@ -388,15 +390,19 @@ def _already(name: str) -> AlreadyEnrolled:
 
 
 def _take_place(course_id: int) -> None:
-    """One place more, or 409 course_full: the CHECK ck_courses_within_capacity decides."""
-    try:
-        _write("UPDATE courses SET enrolled_count = enrolled_count + 1 WHERE id = :id", {"id": course_id})
-    except IntegrityError:
-        db.session.rollback()
-        raise CourseFull(_("The course is full."), fields={"resident_id": [_("no place is left")]}) from None
+    """One place more, or 409 course_full: the CHECK ck_courses_within_capacity decides (mapped by the use case)."""
+    _write(update(Course).where(Course.id == course_id).values(enrolled_count=Course.enrolled_count + 1))
+    _expire_count(course_id)
 
 
-@atomic
+def _expire_count(course_id: int) -> None:
+    """The UPDATE bypassed the loaded course: read its count again when asked."""
+    course = db.session.get(Course, course_id)
+    if course is not None:
+        db.session.expire(course, ["enrolled_count"])
+
+
+@use_case(on_busy=_busy)
 def withdraw(actor, enrolment: Enrolment) -> Enrolment:
     """Withdraw a resident from a course: the place is freed, the attendance kept."""
     _require_manager(actor)
@@ -406,15 +412,16 @@ def withdraw(actor, enrolment: Enrolment) -> Enrolment:
     if enrolment.certificate_number:
         raise Conflict(_("%(name)s holds the course's certificate and cannot be withdrawn.",
                          name=enrolment.resident.name), code="certificate_recorded")
-    _write("UPDATE courses SET enrolled_count = enrolled_count - 1 WHERE id = :id", {"id": enrolment.course_id})
+    course_id = enrolment.course_id
+    _lock_course(course_id)  # withdrawals and enrolments of the course wait for us; then read again
     db.session.refresh(enrolment)
-    if enrolment.status == EnrolmentStatus.WITHDRAWN:
+    if enrolment.status == EnrolmentStatus.WITHDRAWN:  # a double click: the place is freed once
         raise Conflict(_("%(name)s has already been withdrawn.", name=enrolment.resident.name),
                        code="already_withdrawn")
-    enrolment.status = EnrolmentStatus.WITHDRAWN
-    audit.record(actor, "resident_withdrawn", enrolment, course_id=enrolment.course_id,
-                 resident_id=enrolment.resident_id)
-    _commit()
+    db.session.execute(update(Course).where(Course.id == course_id).values(enrolled_count=Course.enrolled_count - 1)
+                       .execution_options(synchronize_session=False))
+    _expire_count(course_id)
+    transitions.transition(enrolment, EnrolmentStatus.WITHDRAWN, actor=actor, expected=EnrolmentStatus.ENROLLED)
     return enrolment
 
 
@@ -448,7 +455,7 @@ def _not_enrolled(actor, resident_ids: list[int]) -> NotEnrolled:
     return NotEnrolled(_("Not enrolled in this course: %(who)s.", who=who), fields={"records": [problem]})
 
 
-@atomic
+@use_case(on_busy=_busy)
 def record_attendance(actor, session: CourseSession, records) -> dict[str, int]:
     """Mark the roster of one session in one save (docs/domain.md "Training").
 
@@ -464,7 +471,8 @@ def record_attendance(actor, session: CourseSession, records) -> dict[str, int]:
                                                day=session.held_on.isoformat()), code="future_session")
     marks = _records(records)
     session_id, course_id = session.id, course.id
-    _write("UPDATE course_sessions SET hours = hours WHERE id = :id", {"id": session_id})  # one save at a time
+    # one save at a time
+    _write(update(CourseSession).where(CourseSession.id == session_id).values(hours=CourseSession.hours))
     enrolments = dict(db.session.execute(
         select(Enrolment.resident_id, Enrolment.id).where(
             Enrolment.course_id == course_id, Enrolment.status == EnrolmentStatus.ENROLLED,
@@ -490,13 +498,18 @@ def record_attendance(actor, session: CourseSession, records) -> dict[str, int]:
         counts[status.value] += 1
     audit.record(actor, "attendance_recorded", object_type="CourseSession", object_id=session_id,
                  course_id=course_id, created=created, changed=changed, **counts)
-    _commit()
     return counts
 
 
 # ---------------------------------------------------------------- certificates
 
-@atomic
+def _number_used(number: str) -> Conflict:
+    return Conflict(_("Certificate number %(number)s is already recorded for someone else in this course.",
+                      number=number), fields={"certificate_number": [_("is already used")]},
+                    code="certificate_number_used")
+
+
+@use_case(on_busy=_busy)
 def record_certificate(actor, enrolment: Enrolment, *, certificate_number: str,
                        certificate_on: date | None = None) -> Enrolment:
     """The certificate number of a resident who completed the course (422 not_completed otherwise)."""
@@ -515,20 +528,12 @@ def record_certificate(actor, enrolment: Enrolment, *, certificate_number: str,
     clash = db.session.scalar(select(Enrolment.id).where(
         Enrolment.course_id == course.id, Enrolment.certificate_number == number, Enrolment.id != enrolment.id))
     if clash:
-        raise Conflict(_("Certificate number %(number)s is already recorded for someone else in this course.",
-                         number=number), fields={"certificate_number": [_("is already used")]},
-                       code="certificate_number_used")
+        raise _number_used(number)
     previous = enrolment.certificate_number
     enrolment.certificate_number, enrolment.certificate_on = number, certificate_on
     audit.record(actor, "certificate_recorded", enrolment, course_id=course.id, resident_id=enrolment.resident_id,
                  certificate_number=number, previous=previous, certificate_on=certificate_on.isoformat())
-    try:
-        _commit()
-    except IntegrityError:  # a concurrent recording of the same number won the unique constraint
-        db.session.rollback()
-        raise Conflict(_("Certificate number %(number)s is already recorded for someone else in this course.",
-                         number=number), fields={"certificate_number": [_("is already used")]},
-                       code="certificate_number_used") from None
+    flush(conflicts={CERTIFICATE_NUMBER: lambda: _number_used(number)})  # a concurrent recording of the number
     return enrolment
 
 
@@ -543,10 +548,10 @@ def _not_completed_reason(course: Course, row) -> str:
 
 # ---------------------------------------------------------------- exports
 
+@use_case(on_busy=_busy)
 def export_attendance_sheet(actor, course: Course) -> bytes:
     """The course's attendance sheet as a spreadsheet (audited with its row count)."""
     sheet = reports.attendance_sheet(course)
     content = reports.attendance_sheet_xlsx(sheet)
     audit.record(actor, "export", course, export="attendance_sheet", rows=len(sheet.rows))
-    db.session.commit()
     return content

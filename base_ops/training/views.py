@@ -28,6 +28,7 @@ from base_ops.training.forms import (
     GenerateSessionsForm,
     SessionForm,
 )
+from base_ops.training.models import Enrolment, EnrolmentStatus
 
 bp = Blueprint("training", __name__)
 bp.add_app_template_filter(queries.percent, "percent")
@@ -118,10 +119,14 @@ def _render_course(course, status: int = 200, **forms_):
     if may_access(current_user, "training.enrol"):
         enrol_form.resident_id.choices = [("", _("Choose a resident")),
                                           *queries.eligible_residents(current_actor(), course)]
+    progress = queries.progress(course, on)
+    # the rows whose "withdraw" button shows: the enrolment's state machine decides (models.Enrolment)
+    withdrawable = {p.enrolment_id for p in progress if Enrolment.may_move(
+        current_actor(), p.status, EnrolmentStatus.WITHDRAWN, certified=bool(p.certificate_number))}
     return render_template(
         "training/course.html", course=course, today=on, status_of_course=queries.course_status(course, on),
         sessions=queries.sessions_of(course), counts=queries.session_counts(course),
-        progress=queries.progress(course, on), certificate_form=CertificateForm(prefix="certificate"),
+        progress=progress, withdrawable=withdrawable, certificate_form=CertificateForm(prefix="certificate"),
         withdraw_form=EmptyForm(), **forms_,
     ), status
 

@@ -93,6 +93,7 @@ def test_a_stale_expected_status_loses_with_409(world, db):
         transition(posting, PostingStatus.OPEN, actor=world.enterprise_user)
     assert error.value.code == "invalid_transition"
     assert error.value.message == JobPosting.transitions.moved_first()
+    assert error.value.extra == {"from": "draft", "to": "open"}  # docs/api.md: every invalid_transition names both
 
 
 def test_expected_overrides_the_status_read(world, db):
@@ -111,3 +112,21 @@ def test_transition_refuses_a_move_not_the_actors(world, db):
         transition(posting, PostingStatus.CLOSED, actor=world.enterprise_user)
     assert error.value.code == "invalid_transition"
     assert set(error.value.extra) == {"from", "to"}
+
+
+def test_the_move_records_its_event_and_audit_row_once(world, db, monkeypatch):
+    """The machine's event and audit action (a name, or one per move) are recorded by transition itself."""
+    from base_ops.core import audit
+
+    posting = _draft(world)
+    events, actions = [], []
+    machine = JobPosting.transitions
+    monkeypatch.setattr(machine, "event", lambda actor, row, previous, status: events.append((previous, status)))
+    monkeypatch.setattr(machine, "audit_action", lambda previous, status: f"posting_{previous}_to_{status}")
+    real_record = audit.record
+    monkeypatch.setattr(audit, "record", lambda actor, action, *a, **k: (actions.append((action, k)),
+                                                                         real_record(actor, action, *a, **k))[1])
+    transition(posting, PostingStatus.OPEN, actor=world.enterprise_user, details={"reason": "ready"})
+    assert events == [("draft", "open")]
+    assert actions == [("posting_draft_to_open", {"previous": "draft", "status": "open", "reason": "ready"})]
+    assert posting.status == PostingStatus.OPEN  # the instance says what the row says

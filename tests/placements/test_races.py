@@ -1,6 +1,7 @@
 """Concurrency: two hires racing for the last open position of a posting, and one referral hired
 twice at once. Exactly one wins; the other gets a clear 409 (posting_full / invalid_transition),
-never a 500, never a second placement, and open_positions never goes below zero.
+never a 500, never a second placement, and open_positions never goes below zero. Likewise a
+placement ended twice at once, or ended and undone at once, makes one move (its state machine).
 
 Like tests/beds/test_races.py: a database of its own (a SQLite file, or a PostgreSQL database
 created for the module when TEST_DATABASE_URL is set), threads with their own app contexts and
@@ -192,3 +193,99 @@ def test_a_double_clicked_open_opens_the_posting_once(race_app):
         opened = db.session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "posting_opened", AuditEvent.object_id == str(posting_id)))
         assert opened == 1
+
+
+def _hired(app, tag: str) -> int:
+    """A placement hired from a fresh offered pair (the first referral): its id."""
+    from base_ops.placements import services
+    from base_ops.placements.models import Referral
+
+    _posting_id, referral_ids = _offered_pair(app, tag, positions=2)
+    with app.app_context():
+        placement = services.hire(_user("race_hr"), db.session.get(Referral, referral_ids[0]), started_on=TODAY,
+                                  contract_months=12, monthly_wage="4000", social_insurance=True)
+        return placement.id
+
+
+def _race_moves(app, placement_id: int, moves) -> list[str]:
+    """Each racer reads the active placement, then makes its move (issue 16: the placement's state machine,
+    a compare-and-set on the state it read)."""
+    from base_ops.core.errors import DomainError
+    from base_ops.placements import services
+    from base_ops.placements.models import Placement
+
+    barrier = threading.Barrier(len(moves), timeout=30)
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def run(move):
+        outcome = None
+        with app.app_context():
+            try:
+                hr = _user("race_hr")
+                placement = db.session.get(Placement, placement_id)
+                assert placement.state == "active" and placement.checks == []  # read first
+                barrier.wait()
+                if move == "end":
+                    services.end_placement(hr, placement, ended_on=TODAY, reason="合同解除")
+                else:
+                    services.cancel_placement(hr, placement)
+                outcome = "ok"
+            except DomainError as error:
+                outcome = error.code
+            except Exception as error:  # anything else is a failure of the test
+                outcome = repr(error)
+            finally:
+                db.session.remove()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=run, args=(move,)) for move in moves]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(t.is_alive() for t in threads), "a racer hung"
+    return sorted(results)
+
+
+def _moves_recorded(app, placement_id: int) -> list[str]:
+    from base_ops.core.audit import AuditEvent
+
+    with app.app_context():
+        return sorted(db.session.scalars(select(AuditEvent.action).where(
+            AuditEvent.object_type == "Placement", AuditEvent.object_id == str(placement_id),
+            AuditEvent.action != "placement_created")))
+
+
+# The loser read "active": if the winner committed before the loser's unit began, the loser reads the new
+# state and is refused by it (placement_ended / placement_cancelled / invalid_transition); if not, the
+# compare-and-set refuses it (invalid_transition). Never both moves, never a 500.
+LOST = {"invalid_transition", "placement_ended", "placement_cancelled"}
+
+
+def test_a_double_clicked_end_ends_the_placement_once(race_app):
+    placement_id = _hired(race_app, "E")
+    results = _race_moves(race_app, placement_id, ["end", "end"])
+    assert results[1] == "ok" and results[0] in LOST, results
+    assert _moves_recorded(race_app, placement_id) == ["placement_ended"]
+
+
+def test_an_end_and_an_undo_at_once_make_one_move(race_app):
+    from base_ops.enterprises.models import JobPosting
+    from base_ops.placements.models import Placement, Referral
+
+    placement_id = _hired(race_app, "U")
+    results = _race_moves(race_app, placement_id, ["end", "undo"])
+    assert sorted(outcome == "ok" for outcome in results) == [False, True], results
+    assert set(results) - {"ok"} <= LOST
+    recorded = _moves_recorded(race_app, placement_id)
+    assert recorded in (["placement_ended"], ["placement_cancelled"])
+    with race_app.app_context():
+        placement = db.session.get(Placement, placement_id)
+        referral = db.session.get(Referral, placement.referral_id)
+        posting = db.session.get(JobPosting, referral.posting_id)
+        if recorded == ["placement_ended"]:  # the undo left nothing behind: still hired, the position still taken
+            assert (placement.state, referral.status, posting.open_positions) == ("ended", "hired", 1)
+        else:
+            assert (placement.state, referral.status, posting.open_positions) == ("cancelled", "offered", 2)

@@ -1,7 +1,8 @@
 """Concurrency (issue 6 "Done when"): two approvals that together exceed the agreement's budget —
-exactly one succeeds; the same claim filed twice at once — one row; a double-clicked submit —
-one transition. Each test runs two threads on their own connections (tests.race_support),
-released together by a barrier, on SQLite (file) and on PostgreSQL with TEST_DATABASE_URL."""
+exactly one succeeds; the same claim filed twice at once — one row; a double-clicked submit, approve
+or batch "Mark paid" — one transition (issue 16: the models' compare-and-set). Each test runs two
+threads on their own connections (tests.race_support), released together by a barrier, on SQLite
+(file) and on PostgreSQL with TEST_DATABASE_URL."""
 
 from __future__ import annotations
 
@@ -174,3 +175,41 @@ def test_a_double_clicked_submit_is_one_transition(race_app):
     assert race(race_app, _submit, (claim_id,), (claim_id,)) == ["invalid_transition", "ok"]
     assert _count(race_app, select(func.count()).select_from(ClaimEvent).where(
         ClaimEvent.claim_id == claim_id, ClaimEvent.to_status == "submitted")) == 1
+
+
+def test_a_double_clicked_approve_approves_once(race_app):
+    """Claim.transitions' compare-and-set: one approval wins, the other click gets 409."""
+    from base_ops.core.audit import AuditEvent
+    from base_ops.subsidies.models import ClaimEvent
+
+    placement_id = _placement(race_app, "100000.00")
+    claim_id = _claim(race_app, placement_id, "2026-11", "reviewed")
+    assert race(race_app, _approve, (claim_id,), (claim_id,)) == ["invalid_transition", "ok"]
+    assert _count(race_app, select(func.count()).select_from(ClaimEvent).where(
+        ClaimEvent.claim_id == claim_id, ClaimEvent.to_status == "approved")) == 1
+    assert _count(race_app, select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "claim_approved", AuditEvent.object_id == str(claim_id))) == 1
+
+
+def _pay(barrier, batch_id):
+    from base_ops.subsidies import batches
+
+    actor = _user("race_officer")
+    batch = batches.get_batch(actor, batch_id)
+    barrier.wait()
+    batches.mark_batch_paid(actor, batch)
+
+
+def test_a_double_clicked_mark_paid_pays_the_batch_once(race_app):
+    from base_ops.subsidies import batches, services
+    from base_ops.subsidies.models import Claim, ClaimEvent
+
+    placement_id = _placement(race_app, "100000.00")
+    claim_id = _claim(race_app, placement_id, "2026-10", "reviewed")
+    with race_app.app_context():
+        officer = _user("race_officer")
+        services.approve(officer, db.session.get(Claim, claim_id))
+        batch_id = batches.create_batch(officer, "330106", "2026-10").id
+    assert race(race_app, _pay, (batch_id,), (batch_id,)) == ["invalid_transition", "ok"]
+    assert _count(race_app, select(func.count()).select_from(ClaimEvent).where(
+        ClaimEvent.claim_id == claim_id, ClaimEvent.to_status == "paid")) == 1

@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from base_ops.core.audit import AuditEvent
 from base_ops.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from base_ops.core.unit_of_work import unit_of_work
 from base_ops.subsidies import queries, services
 from base_ops.subsidies.models import Claim, ClaimEvent, ClaimStatus
 from tests.subsidies.conftest import advance
@@ -350,14 +351,15 @@ def test_a_resubmitted_claim_is_computed_again_from_the_corrected_facts(sw, post
     assert claim.status == "rejected" and claim.resubmissions == 1
 
 
-def test_paying_without_commit_leaves_the_transaction_to_the_caller(sw, post_claim, db):
-    """Batches pay all their claims in one transaction: mark_paid(commit=False) must not commit
-    the claims moved before it (a rollback undoes them all)."""
+def test_payments_compose_in_the_callers_unit_of_work(sw, post_claim, db):
+    """Batches pay all their claims in one unit of work: mark_paid joins the caller's unit and commits
+    nothing itself, so a refusal after it undoes the claims already moved."""
     first = post_claim("approved", month="2026-11")
     second = post_claim("approved", month="2026-12")
     first_id, second_id = first.id, second.id
-    services.mark_paid(sw.officer_x, first, commit=False)
-    services.mark_paid(sw.officer_x, second, commit=False)
-    db.session.rollback()
+    with pytest.raises(RuntimeError), unit_of_work():
+        services.mark_paid(sw.officer_x, first)
+        services.mark_paid(sw.officer_x, second)
+        raise RuntimeError("a later refusal")
     statuses = db.session.scalars(select(Claim.status).where(Claim.id.in_([first_id, second_id]))).all()
     assert statuses == ["approved", "approved"]

@@ -1,5 +1,6 @@
 """Concurrency (issue 4 "Done when"): two enrolments racing for the last place — one wins, the other
-gets 409 course_full; two saves of one roster at once — no duplicate rows, no 500.
+gets 409 course_full; two saves of one roster at once — no duplicate rows, no 500; a double-clicked
+withdrawal (issue 16, the enrolment's state machine) frees the place once.
 
 These cannot use the rolled-back `db` fixture (one connection): the module builds its own app on its
 own database — a SQLite file, or with TEST_DATABASE_URL a PostgreSQL database created for the module
@@ -195,3 +196,33 @@ def test_two_saves_of_one_roster_at_once_leave_one_row_per_resident(scene):
     statuses = scene.scalar(select(func.count(func.distinct(Attendance.status)))
                             .where(Attendance.session_id == session_id))
     assert statuses == 1  # all from one save or all from the other, never a mix
+
+
+def _withdraw(barrier, enrolment_id):
+    from base_ops.training import services
+    from base_ops.training.models import Enrolment
+
+    actor = _user("race_manager")
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    assert enrolment.status == "enrolled"  # each click has read the enrolled row before the race
+    barrier.wait()
+    services.withdraw(actor, enrolment)
+
+
+def test_a_double_clicked_withdrawal_frees_the_place_once(scene):
+    """Both clicks read "enrolled"; one withdraws, the other gets 409 already_withdrawn, and the count of
+    the course's only enrolment goes to 0, not below (which its CHECK would refuse with a 500)."""
+    from base_ops.core.audit import AuditEvent
+    from base_ops.training.models import Enrolment
+
+    course_id = scene.course(capacity=3)
+    person = scene.resident("双击退课")
+    scene.enrol(course_id, person)
+    enrolment_id = scene.scalar(select(Enrolment.id).where(Enrolment.course_id == course_id))
+
+    results = race(scene.app, _withdraw, (enrolment_id,), (enrolment_id,))
+
+    assert results == ["already_withdrawn", "ok"]
+    assert _counts(scene, course_id) == (0, 1)
+    assert scene.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.action == "resident_withdrawn", AuditEvent.object_id == str(enrolment_id))) == 1

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from base_ops.core import audit, sheet_reader
 from base_ops.core.errors import Conflict, NotFound, ValidationFailed
 from base_ops.core.identity import mask_id_number
+from base_ops.core.unit_of_work import flush, unit_of_work
 from base_ops.extensions import db
 from base_ops.intake.models import ReleaseNotice
 from base_ops.intake.notices.services import (
@@ -311,12 +312,14 @@ def confirm_import(actor, token: str, *, valid_only: bool) -> ImportCheck:
     residents = resident_ids_by_id_number(clean["id_number"] for _row, clean in check.valid)
     notices = [build_notice(actor, clean, due(clean["received_on"]), residents.get(clean["id_number"]))
                for _row, clean in check.valid]
-    db.session.add_all(notices)
-    db.session.flush()
-    audit.record(actor, "notices_imported", object_type="ReleaseNotice", rows=check.rows,
-                 imported=len(notices), skipped=check.invalid_rows, file_type=ext,
-                 first_id=min(n.id for n in notices), last_id=max(n.id for n in notices))
-    db.session.commit()
+    # One unit: all the rows and their one audit row, or nothing (a notice registered meanwhile by
+    # someone else is 409 notice_exists, registered by the notices' services).
+    with unit_of_work():
+        db.session.add_all(notices)
+        flush()
+        audit.record(actor, "notices_imported", object_type="ReleaseNotice", rows=check.rows,
+                     imported=len(notices), skipped=check.invalid_rows, file_type=ext,
+                     first_id=min(n.id for n in notices), last_id=max(n.id for n in notices))
     discard_upload(actor, token)  # files go after the commit
     return check
 

@@ -7,6 +7,8 @@ the receiving office answers with a receipt within 5 working days. Seed 002
 Validation of one notice is a pure function (`validate_notice`) over rules
 loaded once (`notice_rules`), so one registration through the API and two
 thousand rows of a prison's spreadsheet are checked by the very same code.
+Each write is a use case in one unit of work (core/unit_of_work.py): it commits
+once, and a refusal rolls everything back.
 """
 
 from __future__ import annotations
@@ -15,17 +17,18 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 
 from base_ops.accounts.models import Role
 from base_ops.core import audit, clock
 from base_ops.core.errors import Conflict, ValidationFailed
 from base_ops.core.identity import validate_id_number
 from base_ops.core.scope import region_code_prefix
+from base_ops.core.transitions import compare_and_set
+from base_ops.core.unit_of_work import before_first_write, on_constraint, unit_of_work, use_case
 from base_ops.core.workdays import WorkCalendar, WorkCalendarDay, add_working_days, due_with
 from base_ops.extensions import db
 from base_ops.intake.models import ReleaseNotice
@@ -186,6 +189,19 @@ def invalid(errors: dict[str, list[str]]) -> ValidationFailed:
 
 # ---------------------------------------------------------------- writes
 
+# One notice per person and expected release (ReleaseNotice's unique constraint): a concurrent
+# registration or import of the same notice that lost the race is 409 notice_exists.
+NOTICE_UNIQUE = "uq_release_notices_id_number_expected_release_on"
+
+
+def notice_exists(existing_id: int | None = None) -> Conflict:
+    return Conflict(_("A notice for this person and release date is already registered."),
+                    code="notice_exists", extra={"id": existing_id})
+
+
+on_constraint(NOTICE_UNIQUE, notice_exists)
+
+
 def _existing_notice_id(id_number: str, expected_release_on: date) -> int | None:
     return db.session.execute(
         select(ReleaseNotice.id).where(
@@ -221,7 +237,8 @@ def register_notice(actor, *, id_number, name, prison_name, prison_region_code, 
     """Register a prison's release notice; the receipt falls due 5 working days after receipt (seed 004 item 4).
 
     The receiving county must lie in the actor's scope. One notice per person
-    and expected release date: a repeat is 409 notice_exists with its id.
+    and expected release date: a repeat is 409 notice_exists with its id, also for
+    the loser of two concurrent registrations (the unique constraint decides).
     """
     raw = {
         "id_number": id_number, "name": name, "prison_name": prison_name, "prison_region_code": prison_region_code,
@@ -229,29 +246,31 @@ def register_notice(actor, *, id_number, name, prison_name, prison_region_code, 
         "receiving_region_code": receiving_region_code, "risk_assessment": risk_assessment,
         "relief_advice": relief_advice, "is_key_subject": is_key_subject,
     }
+    # Checking only reads; the unit below needs the person and release date to name the winner of a race.
     clean, errors = validate_notice(raw, notice_rules(actor, [as_text(prison_region_code),
                                                               as_text(receiving_region_code)]))
     if errors:
         raise invalid(errors)
-    existing = _existing_notice_id(clean["id_number"], clean["expected_release_on"])
-    if existing is not None:
-        raise Conflict(_("A notice for this person and release date is already registered."),
-                       code="notice_exists", extra={"id": existing})
-    resident_id = resident_ids_by_id_number([clean["id_number"]]).get(clean["id_number"])
-    due = add_working_days(clean["received_on"], FEEDBACK_WORKING_DAYS)
-    notice = build_notice(actor, clean, due, resident_id)
-    db.session.add(notice)
-    audit.record(actor, "notice_registered", notice, receiving_region_code=notice.receiving_region_code,
-                 is_key_subject=notice.is_key_subject, feedback_due_on=due[0].isoformat(),
-                 feedback_due_is_estimate=due[1], resident_id=resident_id)
-    try:
-        db.session.commit()
-    except IntegrityError:  # a concurrent registration of the same notice won the unique index
-        db.session.rollback()
-        raise Conflict(_("A notice for this person and release date is already registered."),
-                       code="notice_exists",
-                       extra={"id": _existing_notice_id(clean["id_number"], clean["expected_release_on"])}) from None
+    with unit_of_work(conflicts={NOTICE_UNIQUE: lambda: notice_exists(_winner_id(clean))}):
+        existing = _existing_notice_id(clean["id_number"], clean["expected_release_on"])
+        if existing is not None:
+            raise notice_exists(existing)
+        resident_id = resident_ids_by_id_number([clean["id_number"]]).get(clean["id_number"])
+        due = add_working_days(clean["received_on"], FEEDBACK_WORKING_DAYS)
+        notice = build_notice(actor, clean, due, resident_id)
+        db.session.add(notice)
+        audit.record(actor, "notice_registered", notice, receiving_region_code=notice.receiving_region_code,
+                     is_key_subject=notice.is_key_subject, feedback_due_on=due[0].isoformat(),
+                     feedback_due_is_estimate=due[1], resident_id=resident_id)
     return notice
+
+
+def _winner_id(clean: Mapping[str, Any]) -> int | None:
+    """The id of the notice that won a race. Only a unit that has rolled back can still read: one nested
+    in a caller's unit maps the violation before the caller rolls back, and names no id."""
+    if not db.session.is_active:
+        return None
+    return _existing_notice_id(clean["id_number"], clean["expected_release_on"])
 
 
 def feedback_due(received_on: date) -> tuple[date, bool]:
@@ -285,12 +304,7 @@ def _required_text(value: str | None, limit: int) -> tuple[str, str | None]:
     return text, None
 
 
-def _rowcount(statement) -> int:
-    """Rows an UPDATE changed (the conditional updates below rely on it)."""
-    result = cast(CursorResult, db.session.execute(statement))
-    return result.rowcount
-
-
+@use_case
 def record_feedback(actor, notice: ReleaseNotice, *, sent_on: date | None, arrangement: str | None) -> ReleaseNotice:
     """Record the receipt (回执) sent back to the prison, once (seed 004 item 4)."""
     if notice.feedback_sent_on is not None:
@@ -306,22 +320,19 @@ def record_feedback(actor, notice: ReleaseNotice, *, sent_on: date | None, arran
         errors["arrangement"] = [problem]
     if errors or sent_on is None:
         raise invalid(errors)
-    # Conditional update: two racing requests cannot both record a receipt.
-    done = _rowcount(
-        update(ReleaseNotice)
-        .where(ReleaseNotice.id == notice.id, ReleaseNotice.feedback_sent_on.is_(None))
-        .values(feedback_sent_on=sent_on, feedback_arrangement=text)
-    )
-    if done != 1:
-        db.session.rollback()
+    # Compare-and-set on feedback_sent_on IS NULL: two racing requests cannot both record a receipt.
+    notice_id = notice.id
+    before_first_write()
+    if not compare_and_set(ReleaseNotice, notice_id, None, sent_on, column="feedback_sent_on",
+                           values={"feedback_arrangement": text}):
         raise Conflict(_("The receipt for this notice is already recorded."), code="feedback_exists")
+    db.session.refresh(notice)
     audit.record(actor, "notice_feedback_recorded", notice, sent_on=sent_on.isoformat(),
                  on_time=sent_on <= notice.feedback_due_on)
-    db.session.commit()
-    db.session.refresh(notice)
     return notice
 
 
+@use_case
 def record_collection(actor, notice: ReleaseNotice, *, collected_on: date | None,
                       collected_by: str | None) -> ReleaseNotice:
     """Record that staff collected a key subject from the prison (必接必送, seed 002 二(三)2), once."""
@@ -339,21 +350,18 @@ def record_collection(actor, notice: ReleaseNotice, *, collected_on: date | None
         errors["collected_by"] = [problem]
     if errors or collected_on is None:
         raise invalid(errors)
-    done = _rowcount(
-        update(ReleaseNotice)
-        .where(ReleaseNotice.id == notice.id, ReleaseNotice.collected_on.is_(None))
-        .values(collected_on=collected_on, collected_by=text)
-    )
-    if done != 1:
-        db.session.rollback()
+    notice_id = notice.id
+    before_first_write()
+    if not compare_and_set(ReleaseNotice, notice_id, None, collected_on, column="collected_on",
+                           values={"collected_by": text}):
         raise Conflict(_("The collection of this person is already recorded."), code="collection_exists")
+    db.session.refresh(notice)
     audit.record(actor, "notice_collection_recorded", notice, collected_on=collected_on.isoformat(),
                  prison_region_code=notice.prison_region_code)
-    db.session.commit()
-    db.session.refresh(notice)
     return notice
 
 
+@use_case
 def record_notice_view(actor, notice: ReleaseNotice, via: str = "page") -> ReleaseNotice:
     """Audit that the actor opened a notice with its risk assessment and relief advice.
 
@@ -361,12 +369,12 @@ def record_notice_view(actor, notice: ReleaseNotice, via: str = "page") -> Relea
     docs/security.md "Audit": every view of a sensitive field is logged).
     """
     audit.record(actor, "notice_viewed", notice, fields=["risk_assessment", "relief_advice"], via=via)
-    db.session.commit()
     return notice
 
 
 # ---------------------------------------------------------------- the work calendar
 
+@use_case
 def set_calendar_day(actor, *, day: date, is_workday: bool, note: str | None) -> WorkCalendarDay:
     """An admin marks a day as a working day or a holiday (new deadlines follow; old ones stand)."""
     if not 2000 <= day.year <= 2100:
@@ -384,10 +392,10 @@ def set_calendar_day(actor, *, day: date, is_workday: bool, note: str | None) ->
     row.note = note
     audit.record(actor, "calendar_day_set", object_type="WorkCalendarDay", object_id=day.isoformat(),
                  is_workday=is_workday, previous=previous, note=note)
-    db.session.commit()
     return row
 
 
+@use_case
 def refresh_calendar(actor=None) -> tuple[int, int]:
     """Add the days the installed chinesecalendar knows and the table lacks; (inserted, corrected).
 
@@ -418,7 +426,6 @@ def refresh_calendar(actor=None) -> tuple[int, int]:
         day = date.fromordinal(day.toordinal() + 1)
     audit.record(actor, "calendar_refreshed", object_type="WorkCalendarDay", inserted=inserted,
                  corrected=corrected, first=first.isoformat(), last=last.isoformat())
-    db.session.commit()
     return inserted, corrected
 
 

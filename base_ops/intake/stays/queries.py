@@ -86,7 +86,7 @@ class StayFacts:
 def _facts(stay: Stay, max_stay_days: int, bed: dict | None, absence_id, absent_since, night: date) -> StayFacts:
     end = stay.discharged_on or night
     return StayFacts(
-        status="open" if stay.discharged_on is None else "discharged",
+        status=stay.state.value,  # the model's word for where the stay is (Stay.transitions)
         days=(end - stay.admitted_on).days,
         max_stay_days=max_stay_days,
         bed=bed,

@@ -1,10 +1,14 @@
 """Stay use cases: admission, leave, absence without leave, return, discharge.
 
 docs/domain.md "Who is served" and "At the base". Each use case takes plain values
-and the actor, checks everything before writing, audits in the same
-transaction and commits once. One open stay per person in the whole system is
-held by the partial unique index uq_stays_one_open_per_resident; the check here
-only gives the friendly message.
+and the actor, checks everything before writing, audits, and runs as one unit of
+work (core/unit_of_work.py): it commits once, or joins its caller's unit (a
+placement's discharge to employment), and a refusal rolls everything back. One
+open stay per person in the whole system is held by the partial unique index
+uq_stays_one_open_per_resident (registered below: its violation is 409
+open_stay_exists); the check here only gives the friendly message first.
+Discharge is the stay's one move on the shared state machine (`Stay.transitions`):
+a compare-and-set on discharged_on IS NULL, so of two racing discharges one wins.
 """
 
 from __future__ import annotations
@@ -14,26 +18,37 @@ from datetime import date
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from base_ops.accounts.models import Role
 from base_ops.beds import services as beds
 from base_ops.beds.services import StayClosed
 from base_ops.core import audit, clock
 from base_ops.core.errors import Conflict, NotEligible, PermissionDenied, ValidationFailed
-from base_ops.core.transactions import atomic
+from base_ops.core.transitions import compare_and_set
+from base_ops.core.unit_of_work import flush, on_constraint, use_case
 from base_ops.extensions import db
-from base_ops.intake.models import Absence, Destination, Leave, Stay
+from base_ops.intake.models import Absence, Destination, Leave, Stay, StayState
+from base_ops.intake.stays.rules import eligibility_problem
 from base_ops.org.queries import get_base
 from base_ops.residents.queries import get_resident
 
 MINIMUM_AGE = 16  # under 16 without compulsory schooling: refer to school (seed 000 art. 14)
-ADULT_AGE = 18  # residents are adults: 16 and 17 only with an override reason
 REASON_MAX = 500
 
 
 class OpenStayExists(Conflict):
     code = "open_stay_exists"
+
+
+def _absence_open() -> Conflict:
+    return Conflict(_("An absence is already open: record his return first."), code="absence_open")
+
+
+# What the database's own guards mean, wherever they are violated (a concurrent request got there first).
+OPEN_STAY_INDEX = "uq_stays_one_open_per_resident"
+on_constraint(OPEN_STAY_INDEX, lambda: OpenStayExists(_("This person already has an open stay.")))
+on_constraint("uq_absences_one_open_per_stay", _absence_open)
 
 
 def absence_flag_nights() -> int:
@@ -68,23 +83,18 @@ def _text(value: str | None, field: str, *, required: bool, max_length: int) -> 
     return value
 
 
+def _stay_closed(stay: Stay) -> StayClosed:
+    return StayClosed(_("This stay was discharged on %(date)s.", date=stay.discharged_on.isoformat()))
+
+
 def _require_open(stay: Stay) -> None:
     if not stay.is_open:
-        raise StayClosed(_("This stay was discharged on %(date)s.", date=stay.discharged_on.isoformat()))
+        raise _stay_closed(stay)
 
 
 # ---------------------------------------------------------------- admission
 
-def _eligibility_problem(resident, admitted_on: date) -> str | None:
-    """Why the resident is outside the admitted categories, or None (docs/domain.md "Who is served")."""
-    if resident.age_on(admitted_on) < ADULT_AGE:
-        return _("%(name)s is under 18: residents are adults.", name=resident.name)
-    if resident.is_key_subject or resident.is_three_none or resident.special_hardship:
-        return None
-    return _("%(name)s is neither a 三无 person, a key subject nor in special hardship.", name=resident.name)
-
-
-@atomic
+@use_case
 def admit(actor, *, resident_id: int, base_id: int, admitted_on: date, bed_id: int | None = None,
           referral_source: str | None = None, override_reason: str | None = None) -> Stay:
     """Admit a resident to a base (入住), optionally into a bed from the first night.
@@ -116,7 +126,7 @@ def admit(actor, *, resident_id: int, base_id: int, admitted_on: date, bed_id: i
     if admitted_on > resident.support_ends_on:
         raise NotEligible.on("admitted_on", _("is outside the support period, which ended on %(date)s",
                                               date=resident.support_ends_on.isoformat()))
-    problem = _eligibility_problem(resident, admitted_on)
+    problem = eligibility_problem(resident, admitted_on)  # the seeds ask the same rule
     if problem and not override_reason:
         raise NotEligible.on("override_reason", _("%(problem)s Admission needs an override reason.",
                                                   problem=problem))
@@ -130,30 +140,17 @@ def admit(actor, *, resident_id: int, base_id: int, admitted_on: date, bed_id: i
     stay = Stay(resident_id=resident.id, base_id=base.id, admitted_on=admitted_on, referral_source=referral_source,
                 override_reason=override_reason if problem else None, admitted_by_id=actor.id)
     db.session.add(stay)
-    try:
-        db.session.flush()
-    except IntegrityError as error:
-        db.session.rollback()
-        if "stays" in str(error.orig):
-            raise OpenStayExists(_("%(name)s already has an open stay.", name=resident.name)) from None
-        raise
+    # A concurrent admission of the same person won the index: say so with his name (read now: after a
+    # failed flush the session cannot load anything).
+    name = resident.name
+    flush(conflicts={OPEN_STAY_INDEX: lambda: OpenStayExists(_("%(name)s already has an open stay.", name=name))})
     details = {"resident_id": resident.id, "base_id": base.id, "admitted_on": admitted_on.isoformat()}
     if problem:
         details.update(override=True, override_reason=override_reason, eligibility_problem=problem)
     audit.record(actor, "stay_admitted", stay, **details)
     if bed_id:
-        beds.place_in_bed(actor, stay, bed_id, admitted_on)
-    _commit_admission(resident.name)
+        beds.place_in_bed(actor, stay, bed_id, admitted_on)  # joins this unit: stay and bed commit together
     return stay
-
-
-def _commit_admission(name: str) -> None:
-    try:
-        beds.commit_or_conflict()
-    except IntegrityError as error:  # not a bed clash: the open-stay index
-        if "stays" in str(error.orig):
-            raise OpenStayExists(_("%(name)s already has an open stay.", name=name)) from None
-        raise
 
 
 # ---------------------------------------------------------------- leave and absence
@@ -164,7 +161,7 @@ def _within_stay(stay: Stay, field: str, day: date) -> None:
                                            date=stay.admitted_on.isoformat()))
 
 
-@atomic
+@use_case
 def record_leave(actor, stay: Stay, *, start_on: date, end_on: date, reason: str) -> Leave:
     """Nights [start_on, end_on) away with permission (请假外出): the bed stays held, no meals.
 
@@ -189,11 +186,10 @@ def record_leave(actor, stay: Stay, *, start_on: date, end_on: date, reason: str
     db.session.add(leave)
     audit.record(actor, "leave_recorded", leave, stay_id=stay.id, start_on=start_on.isoformat(),
                  end_on=end_on.isoformat())
-    db.session.commit()
     return leave
 
 
-@atomic
+@use_case
 def record_absence(actor, stay: Stay, *, start_on: date, note: str | None = None) -> Absence:
     """He did not come back and has no leave: away without leave from the night `start_on`.
 
@@ -208,7 +204,7 @@ def record_absence(actor, stay: Stay, *, start_on: date, note: str | None = None
     _not_future("start_on", start_on)
     if db.session.execute(select(Absence.id).where(Absence.stay_id == stay.id,
                                                    Absence.returned_on.is_(None))).first():
-        raise Conflict(_("An absence is already open: record his return first."), code="absence_open")
+        raise _absence_open()
     # No absence is open (checked above): an earlier one must have ended, none may begin later.
     overlapping_absence = select(Absence.id).where(Absence.stay_id == stay.id,
                                                    or_(Absence.returned_on > start_on, Absence.start_on > start_on))
@@ -219,17 +215,12 @@ def record_absence(actor, stay: Stay, *, start_on: date, note: str | None = None
                        fields={"start_on": [_("overlaps a leave or an absence")]})
     absence = Absence(stay_id=stay.id, start_on=start_on, note=note, recorded_by_id=actor.id)
     db.session.add(absence)
-    try:
-        db.session.flush()
-    except IntegrityError:  # uq_absences_one_open_per_stay, under a concurrent request
-        db.session.rollback()
-        raise Conflict(_("An absence is already open: record his return first."), code="absence_open") from None
+    flush()  # uq_absences_one_open_per_stay refuses a concurrent request's second absence (409 absence_open)
     audit.record(actor, "absence_recorded", absence, stay_id=stay.id, start_on=start_on.isoformat())
-    db.session.commit()
     return absence
 
 
-@atomic
+@use_case
 def record_return(actor, absence: Absence, *, returned_on: date) -> Absence:
     """He came back: the absence covers nights [start_on, returned_on).
 
@@ -248,26 +239,29 @@ def record_return(actor, absence: Absence, *, returned_on: date) -> Absence:
     absence.returned_on = returned_on
     audit.record(actor, "absence_returned", absence, stay_id=absence.stay_id, returned_on=returned_on.isoformat(),
                  nights=(returned_on - absence.start_on).days)
-    db.session.commit()
     return absence
 
 
 # ---------------------------------------------------------------- discharge
 
-@atomic
+@use_case
 def discharge(actor, stay: Stay, *, discharged_on: date, destination: str, note: str | None = None) -> Stay:
     """Close the stay (离站) with a destination of docs/domain.md; ends the bed from that night.
 
-    Refuses (nothing written): a stay already closed (409 stay_closed); a date
+    Refuses (nothing written): an actor who is not the manager of the stay's base (403); a stay
+    already closed (409 stay_closed, also for the loser of two racing discharges); a date
     before admission or in the future, an unknown destination, `other` without a
     note, a date before an open absence began (422, naming the field).
     The bed assignment ends at discharged_on (half-open: that night is free),
     later assignments are removed, and an open absence ends that day.
     """
-    _require_manager(actor)
+    machine = Stay.transitions
+    machine.require_mover(actor, StayState.DISCHARGED, instance=stay)
     beds.lock_for_change(resident_id=stay.resident_id)
     db.session.refresh(stay)
-    _require_open(stay)
+    # The machine's own refusal is 409 invalid_transition; a closed stay keeps its documented stay_closed.
+    if not machine.allowed(stay.state, StayState.DISCHARGED):
+        raise _stay_closed(stay)
     try:
         destination_value = Destination(destination)
     except ValueError:
@@ -281,19 +275,23 @@ def discharge(actor, stay: Stay, *, discharged_on: date, destination: str, note:
     if absence is not None and discharged_on < absence.start_on:
         raise ValidationFailed.on("discharged_on", _("must not be before the absence that began on %(date)s",
                                                      date=absence.start_on.isoformat()))
+    # The move itself: open means discharged_on IS NULL, so the compare-and-set compares with NULL
+    # (core.transitions.transition compares a status column with its value, which a stay has not).
+    values = {"destination": destination_value, "discharge_note": note}
+    if not compare_and_set(Stay, stay.id, None, discharged_on, column="discharged_on", values=values):
+        raise StayClosed(machine.moved_first())
+    set_committed_value(stay, "discharged_on", discharged_on)
+    for name, value in values.items():
+        set_committed_value(stay, name, value)
     if absence is not None:
         if discharged_on == absence.start_on:
             db.session.delete(absence)  # not a single night away: no absence at all
         else:
             absence.returned_on = discharged_on
     ended = beds.end_assignments(stay, discharged_on)
-    stay.discharged_on = discharged_on
-    stay.destination = destination_value
-    stay.discharge_note = note
-    audit.record(actor, "stay_discharged", stay, discharged_on=discharged_on.isoformat(),
+    audit.record(actor, machine.audit_action, stay, discharged_on=discharged_on.isoformat(),
                  destination=destination_value.value, days=(discharged_on - stay.admitted_on).days,
                  bed_ids=sorted({a.bed_id for a in ended}))
-    beds.commit_or_conflict()
     return stay
 
 

@@ -80,7 +80,9 @@ def _render_detail(stay, **forms):
                                                      destination=default_destination))
     assignments = db.session.scalars(
         select(BedAssignment).where(BedAssignment.stay_id == stay.id).order_by(BedAssignment.start_on)).all()
+    # The discharge form is shown exactly when the model says this user may discharge this stay now.
     return render_template("intake/stay_detail.html", stay=stay, facts=facts, assignments=assignments, night=night,
+                           stay_moves=stay.moves_for(current_actor()),
                            destination_labels=DESTINATION_LABELS, flag_nights=services.absence_flag_nights(),
                            close_nights=services.absence_close_nights(), **forms)
 

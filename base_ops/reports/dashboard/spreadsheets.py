@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 
 from base_ops.core import audit
 from base_ops.core.excel import Column, Sheet, generate_xlsx
-from base_ops.extensions import db
+from base_ops.core.unit_of_work import use_case
 from base_ops.reports.metrics import figures as F
 from base_ops.reports.metrics import queries as metrics
 from base_ops.reports.metrics.filters import scope_name
@@ -125,9 +125,10 @@ def subsidies_xlsx(f, scope: str) -> tuple[bytes, int]:
 NAMES = ("occupancy", "placements", "overview", "subsidies")
 
 
+@use_case
 def download(actor, name: str, f) -> bytes:
     """Build a named report's spreadsheet and write the audit row (docs/security.md: every export, with its row
-    count) in its own transaction."""
+    count) in its own unit of work."""
     scope = scope_name(f)
     if name == "subsidies":
         content, rows = subsidies_xlsx(f, scope)
@@ -136,5 +137,4 @@ def download(actor, name: str, f) -> bytes:
         content, rows = report_xlsx(report, scope), len(report.rows)
     audit.record(actor, "export", None, object_type="report", object_id=name, export=name, rows=rows,
                  filter=f.describe())
-    db.session.commit()
     return content

@@ -3,8 +3,12 @@
 issue 7 item 4. The job runs on RQ when REDIS_URL is set, else in a worker thread of
 the web process (the embedded set-up has no Redis); `EXPORT_RUNNER` ("auto", the
 default, "rq", "thread" or "inline" — run at once, in the caller's session: tests)
-picks another. Progress is committed in short transactions of its own, so the page
-polling the job sees it while the export's read is still streaming. The file is
+picks another. Each step of a job is a unit of work of its own (core/unit_of_work.py):
+the claim, the read that builds the file, done or failed, the purge; progress is
+committed on a session of its own, so the page polling the job sees it while the
+export's read is still streaming. Every move of a job's status is one the model
+declares (`ExportJob.transitions`, made by `SYSTEM`) and a compare-and-set UPDATE:
+of two runners handed the same job, one claims it and the other does nothing. The file is
 written under a random name and published only when complete (a failure leaves no
 partial file), kept EXPORT_KEEP_HOURS (24), then deleted by the purge that runs when
 a job starts, when a user lists his jobs, and from `flask exports purge`. Every
@@ -31,11 +35,12 @@ from sqlalchemy.orm import Session
 from base_ops.core import audit
 from base_ops.core.db import utcnow
 from base_ops.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed, is_database_unavailable
-from base_ops.core.transactions import end_read_snapshot
+from base_ops.core.transitions import compare_and_set
+from base_ops.core.unit_of_work import before_first_write, discard, unit_of_work, use_case
 from base_ops.extensions import db
 from base_ops.reports.exports import spreadsheets as exports
 from base_ops.reports.metrics.filters import ReportFilter, resolve_filter
-from base_ops.reports.models import ExportJob, ExportStatus
+from base_ops.reports.models import SYSTEM, ExportJob, ExportStatus
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +69,8 @@ def request_export(actor, kind: str, *, start: date, end: date, region_code: str
 
     The filter is resolved against the actor's scope first (a region or base outside it is
     not found). Up to EXPORT_BACKGROUND_ROWS rows the file is built here and the download
-    audited; above, a job is recorded and handed to the runner after the commit.
+    audited; above, a job is recorded and handed to the runner once its unit has committed
+    (so this use case is never called inside another unit: the runner must see the job).
     """
     if kind not in exports.EXPORT_KINDS:
         raise ValidationFailed.on("kind", _("Unknown export %(kind)s.", kind=kind))
@@ -75,17 +81,17 @@ def request_export(actor, kind: str, *, start: date, end: date, region_code: str
     if total <= current_app.config["EXPORT_BACKGROUND_ROWS"]:
         buffer = io.BytesIO()
         rows = exports.write_xlsx(kind, f, buffer)
-        audit.record(actor, "export.download", object_type="export", object_id=kind, kind=kind, rows=rows,
-                     filter=f.describe())
-        db.session.commit()
+        with unit_of_work():
+            audit.record(actor, "export.download", object_type="export", object_id=kind, kind=kind, rows=rows,
+                         filter=f.describe())
         return DirectExport(buffer.getvalue(), name, rows)
 
-    job = ExportJob(kind=kind, requested_by_id=actor.id, rows_total=total, filename=name,
-                    params={"from": start.isoformat(), "to": end.isoformat(), "region_code": region_code,
-                            "base_id": base_id, "filter": f.describe()})
-    db.session.add(job)
-    audit.record(actor, "export.requested", job, kind=kind, rows=total, filter=f.describe())
-    db.session.commit()
+    with unit_of_work():
+        job = ExportJob(kind=kind, requested_by_id=actor.id, rows_total=total, filename=name,
+                        params={"from": start.isoformat(), "to": end.isoformat(), "region_code": region_code,
+                                "base_id": base_id, "filter": f.describe()})
+        db.session.add(job)
+        audit.record(actor, "export.requested", job, kind=kind, rows=total, filter=f.describe())
     dispatch(job.id)  # after the commit: the runner must see the job
     return job
 
@@ -144,7 +150,7 @@ def _enqueue(job_id: int) -> None:
                            description=f"export job {job_id}")
     except RedisError:
         log.exception("export job %s could not be queued", job_id)
-        _fail(job_id, _("The export queue is not reachable; please try again later."))
+        _fail(job_id, _("The export queue is not reachable; please try again later."), was=ExportStatus.QUEUED)
 
 
 def run_queued_job(job_id: int) -> None:
@@ -181,45 +187,52 @@ def run_job_retrying(job_id: int, pauses: tuple[float, ...] = DATABASE_RETRY_PAU
             log.warning("export job %s: database unavailable (%s); trying again in %s s", job_id,
                         getattr(error, "orig", error), pause)
             try:
-                db.session.rollback()
+                discard()  # the failed step's unit rolled back already; this makes sure the session starts afresh
             except Exception:  # the connection is gone
                 db.session.registry.clear()
             time.sleep(pause)
 
 
+def _move(job_id: int, expected: ExportStatus, target: ExportStatus, values: dict | None = None) -> bool:
+    """One move of a job, as ExportJob.transitions declares it, by the system: a compare-and-set UPDATE in
+    the caller's unit. False when the job was no longer `expected` (another runner or the purge moved it)."""
+    ExportJob.transitions.require(SYSTEM, expected, target)  # a move the model lacks is a bug, not a race
+    return compare_and_set(ExportJob, job_id, expected, target, values=values)
+
+
+@use_case
 def _requeue(job_id: int) -> None:
     """running → queued for a job whose run the database interrupted (this runner claimed it)."""
-    db.session.execute(update(ExportJob).where(ExportJob.id == job_id, ExportJob.status == ExportStatus.RUNNING)
-                       .values(status=ExportStatus.QUEUED))
-    db.session.commit()
+    _move(job_id, ExportStatus.RUNNING, ExportStatus.QUEUED)
 
 
 def run_job(job_id: int) -> None:
-    """Build one job's file: claim it, stream the rows, publish the file, or record why it failed."""
+    """Build one job's file: claim it, stream the rows, publish the file, or record why it failed.
+
+    Each step is a unit of its own: the claim; the read that writes the file (its end closes the read
+    transaction, so on SQLite the next step waits for the write lock with no stale snapshot); done or failed.
+    """
     if not _claim(job_id):
         return  # another runner has it, or it is no longer queued
-    job = db.session.get(ExportJob, job_id)
     folder = Path(current_app.config["EXPORT_FOLDER"])
     stored_name = f"{secrets.token_hex(16)}.xlsx"
     partial, final = folder / f"{stored_name}.part", folder / stored_name
     try:
-        f = _filter_for(job)
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(partial, "wb") as out:
-            rows = exports.write_xlsx(job.kind, f, out, progress=_progress_writer(job_id))
-        db.session.commit()  # end the read transaction before writing (SQLite: no stale snapshot)
+        with unit_of_work():
+            job = db.session.get(ExportJob, job_id)
+            f = _filter_for(job)
+            folder.mkdir(parents=True, exist_ok=True)
+            with open(partial, "wb") as out:
+                rows = exports.write_xlsx(job.kind, f, out, progress=_progress_writer(job_id))
         os.replace(partial, final)
-        finished = utcnow()
-        db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(
-            status=ExportStatus.DONE, rows_done=rows, rows_total=rows, stored_name=stored_name, finished_at=finished,
-            expires_at=finished + timedelta(hours=current_app.config["EXPORT_KEEP_HOURS"])))
-        db.session.commit()
+        if not _finish(job_id, rows, stored_name):
+            final.unlink(missing_ok=True)  # the purge gave the job up meanwhile: no file without a done job
+            log.warning("export job %s was no longer running when its file was ready", job_id)
     except Exception as error:
         partial.unlink(missing_ok=True)
         final.unlink(missing_ok=True)
         if is_database_unavailable(error):
             raise  # nothing can be recorded now: run_job_retrying tries again when the database is back
-        db.session.rollback()
         if isinstance(error, DomainError):
             log.warning("export job %s refused: %s", job_id, error.message)
             message = error.message
@@ -230,14 +243,20 @@ def run_job(job_id: int) -> None:
         _fail(job_id, message)
 
 
+@use_case
 def _claim(job_id: int) -> bool:
-    """queued → running, as one conditional UPDATE (its first statement: it waits for the write lock)."""
-    claimed = db.session.execute(
-        update(ExportJob).where(ExportJob.id == job_id, ExportJob.status == ExportStatus.QUEUED)
-        .values(status=ExportStatus.RUNNING, started_at=utcnow(), rows_done=0)
-    ).rowcount
-    db.session.commit()
-    return claimed == 1
+    """queued → running, as one compare-and-set UPDATE (its unit's first statement: it waits for the write
+    lock). Of two runners handed the same job, one claims it; the other gets False and does nothing."""
+    return _move(job_id, ExportStatus.QUEUED, ExportStatus.RUNNING, {"started_at": utcnow(), "rows_done": 0})
+
+
+@use_case
+def _finish(job_id: int, rows: int, stored_name: str) -> bool:
+    """running → done, with the published file's name and its expiry."""
+    finished = utcnow()
+    return _move(job_id, ExportStatus.RUNNING, ExportStatus.DONE, {
+        "rows_done": rows, "rows_total": rows, "stored_name": stored_name, "finished_at": finished,
+        "expires_at": finished + timedelta(hours=current_app.config["EXPORT_KEEP_HOURS"])})
 
 
 def _filter_for(job: ExportJob) -> ReportFilter:
@@ -255,32 +274,36 @@ def _filter_for(job: ExportJob) -> ReportFilter:
 def _progress_writer(job_id: int):
     """progress(rows_done), committed on a session of its own while the export's read goes on.
 
-    The session is bound to what the main session is bound to: the engine (a connection of
-    its own) in the app; the test's connection in tests, where it commits as a savepoint.
+    Not the unit of work's session: that one is mid-read (a commit there would end the streaming
+    read), so each progress step is a transaction of its own (`session.begin()` commits it). The
+    session is bound to what the main session is bound to: the engine (a connection of its own) in
+    the app; the test's connection in tests, where it commits as a savepoint. Not a status move.
     """
     bind = db.session.get_bind()
 
     def progress(rows_done: int) -> None:
-        with Session(bind=bind, join_transaction_mode="create_savepoint") as session:
+        with Session(bind=bind, join_transaction_mode="create_savepoint") as session, session.begin():
             session.execute(update(ExportJob).where(ExportJob.id == job_id).values(rows_done=rows_done))
-            session.commit()
 
     return progress
 
 
-def _fail(job_id: int, message: str) -> None:
-    db.session.execute(update(ExportJob).where(ExportJob.id == job_id).values(
-        status=ExportStatus.FAILED, error=message[:1000], finished_at=utcnow()))
-    db.session.commit()
+@use_case
+def _fail(job_id: int, message: str, *, was: ExportStatus = ExportStatus.RUNNING) -> None:
+    """was → failed, with the reason the requester reads on the job's page."""
+    if not _move(job_id, was, ExportStatus.FAILED, {"error": message[:1000], "finished_at": utcnow()}):
+        log.warning("export job %s was no longer %s when it failed: %s", job_id, was, message)
 
 
 # ---------------------------------------------------------------- expiry
 
+@use_case
 def purge_expired() -> int:
     """Delete the files of jobs past expires_at and mark them expired; fail jobs whose runner is gone.
 
     Returns the number of jobs changed. Reads first and writes only when there is something
-    to do, so the common call (nothing expired) costs one query.
+    to do, so the common call (nothing expired) costs one query. Each job moves by a
+    compare-and-set: a job a runner moved meanwhile is left to it.
     """
     now = utcnow()
     expired = db.session.execute(
@@ -288,31 +311,19 @@ def purge_expired() -> int:
         .where(ExportJob.status == ExportStatus.DONE, ExportJob.expires_at <= now)
     ).all()
     stale = db.session.execute(
-        select(ExportJob.id).where(ExportJob.status.in_((ExportStatus.QUEUED, ExportStatus.RUNNING)),
-                                   ExportJob.created_at < now - STALE_AFTER)
-    ).scalars().all()
+        select(ExportJob.id, ExportJob.status).where(ExportJob.status.in_((ExportStatus.QUEUED, ExportStatus.RUNNING)),
+                                                     ExportJob.created_at < now - STALE_AFTER)
+    ).all()
     if not expired and not stale:
         return 0
-    end_read_snapshot()
+    before_first_write()
     folder = Path(current_app.config["EXPORT_FOLDER"])
     for _job_id, stored_name in expired:
         if stored_name:
             (folder / stored_name).unlink(missing_ok=True)  # the file first: never an "expired" job with a file
-    changed = 0
-    if expired:
-        changed += db.session.execute(
-            update(ExportJob).where(ExportJob.id.in_([row.id for row in expired]),
-                                    ExportJob.status == ExportStatus.DONE)
-            .values(status=ExportStatus.EXPIRED)
-        ).rowcount
-    if stale:
-        changed += db.session.execute(
-            update(ExportJob).where(ExportJob.id.in_(stale),
-                                    ExportJob.status.in_((ExportStatus.QUEUED, ExportStatus.RUNNING)))
-            .values(status=ExportStatus.FAILED, finished_at=now,
-                    error=_("The export was interrupted; please ask for it again."))
-        ).rowcount
-    db.session.commit()
+    changed = sum(_move(job_id, ExportStatus.DONE, ExportStatus.EXPIRED) for job_id, _name in expired)
+    interrupted = {"finished_at": now, "error": _("The export was interrupted; please ask for it again.")}
+    changed += sum(_move(job_id, ExportStatus(status), ExportStatus.FAILED, interrupted) for job_id, status in stale)
     log.info("export purge: %s expired, %s interrupted", len(expired), len(stale))
     return changed
 
@@ -368,13 +379,12 @@ def job_file(actor, job_id: int) -> tuple[ExportJob, Path]:
     """The finished file of the actor's job, its download audited with the row count."""
     job = get_job(actor, job_id)
     if job.status == ExportStatus.DONE and job.expires_at is not None and job.expires_at <= utcnow():
-        purge_expired()
+        purge_expired()  # a unit of its own: the expiry stands though this download is then refused
     if job.status != ExportStatus.DONE or not job.stored_name:
         raise NotFound(_("This export has no file to download (it is not finished, failed or has expired)."))
     path = Path(current_app.config["EXPORT_FOLDER"]) / job.stored_name
     if not path.is_file():
         raise NotFound(_("The file of this export is no longer there; please ask for it again."))
-    end_read_snapshot()
-    audit.record(actor, "export.download", job, kind=job.kind, rows=job.rows_total)
-    db.session.commit()
+    with unit_of_work():
+        audit.record(actor, "export.download", job, kind=job.kind, rows=job.rows_total)
     return job, path

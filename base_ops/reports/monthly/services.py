@@ -7,7 +7,9 @@ The schedule (docs/domain.md, "Report schedule in practice"): county → city by
 in China time; a later correction does not make it late, nor does it make a late report on time.
 
 Scope: a county officer of a county submits for that county only; officers of a city or province read the
-counties under them but do not submit for them; a region outside the officer's region is not found.
+counties under them but do not submit for them; a region outside the officer's region is not found. Who submits
+and who corrects is declared on the model (`MonthlyReport.can`); a submission is one unit of work, and the unique
+(region, month, version) decides between two submissions of the same version (409 version_exists).
 """
 
 from __future__ import annotations
@@ -20,19 +22,18 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from base_ops.accounts.models import Role
 from base_ops.core import audit, clock
 from base_ops.core.db import utcnow
 from base_ops.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from base_ops.core.scope import region_code_prefix, region_contains
-from base_ops.core.transactions import atomic, end_read_snapshot, is_busy
+from base_ops.core.unit_of_work import before_first_write, flush, on_constraint, use_case
 from base_ops.extensions import db
 from base_ops.org.models import Base, Region, RegionLevel
 from base_ops.reports.metrics import figures as F
 from base_ops.reports.metrics.periods import month_start
-from base_ops.reports.models import MonthlyReport
+from base_ops.reports.models import MonthlyMove, MonthlyReport
 
 MONTH = re.compile(r"^((?:19|20)\d{2})-(0[1-9]|1[0-2])$")  # 1900-2099: months around them exist
 REASON_MAX = 2000
@@ -182,20 +183,22 @@ def _busy() -> Conflict:
     return Conflict(_("Another change is being saved. Please try again."), code="busy")
 
 
+def _version_taken_here() -> Conflict:
+    """Wherever a version is stored twice (submit_month names the version and the month itself)."""
+    return Conflict(MonthlyReport.transitions.moved_first(), code="version_exists")
+
+
+on_constraint("uq_monthly_reports_version", _version_taken_here)
+
+
 def _take_write_lock() -> None:
     """SQLite: end the read snapshot and take the write lock with a no-op UPDATE, which waits for a concurrent
-    writer (busy_timeout) instead of failing at once; the version read after it is the latest committed one.
-    PostgreSQL needs nothing: the unique (region, month, version) decides between two writers."""
-    end_read_snapshot()
+    writer (busy_timeout) instead of failing at once (then: the use case's 409 busy); the version read after it
+    is the latest committed one. PostgreSQL needs nothing: the unique (region, month, version) decides between
+    two writers."""
+    before_first_write()
     if db.session.get_bind().dialect.name == "sqlite":
-        try:
-            db.session.execute(update(MonthlyReport).where(MonthlyReport.id == 0)
-                               .values(version=MonthlyReport.version))
-        except OperationalError as error:
-            db.session.rollback()
-            if is_busy(error):
-                raise _busy() from None
-            raise
+        db.session.execute(update(MonthlyReport).where(MonthlyReport.id == 0).values(version=MonthlyReport.version))
 
 
 def latest_version_number(region_code: str, month: str) -> int:
@@ -206,14 +209,16 @@ def latest_version_number(region_code: str, month: str) -> int:
 
 
 def _require_submitter(actor, region_code) -> Region:
-    """Only the officer of the county itself submits; officers above read (docs/domain.md: county → city)."""
+    """Only the officer of the county itself submits; officers above read (docs/domain.md: county → city).
+
+    Asked before the month is read, so before it is known whether this will be version 1 or a correction:
+    the model declares the same officer for both moves."""
     region = region_in_scope(actor, region_code)
-    if RegionLevel(region.level) != RegionLevel.COUNTY or region.code != actor.region_code:
-        raise PermissionDenied(_("Only the county's own officer submits its monthly report."))
+    MonthlyReport.transitions.require_mover(actor, MonthlyMove.SUBMIT, instance=region)
     return region
 
 
-@atomic
+@use_case(on_busy=_busy)
 def submit_month(actor, region_code, month, reason=None, *, version: int | None = None) -> MonthlyReport:
     """Freeze the county's figures of a finished month as a new version.
 
@@ -237,32 +242,17 @@ def submit_month(actor, region_code, month, reason=None, *, version: int | None 
     number = latest_version_number(region.code, month) + 1
     if version is not None and version != number:
         raise _version_taken(month, version)
-    if number > 1 and reason is None:
+    if MonthlyReport.needs_reason(MonthlyReport.next_move(number - 1)) and reason is None:
         raise ValidationFailed.on("reason", _("This month was already submitted (version %(n)s); a correction "
                                               "needs a reason.", n=number - 1))
     report = MonthlyReport(region_code=region.code, month=month, version=number, figures=values, reason=reason,
                            submitted_by_id=actor.id, submitted_at=utcnow())
     db.session.add(report)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # Two submissions of the same version at once: the unique (region, month, version) decided.
-        db.session.rollback()
-        raise _version_taken(month, number) from None
-    except OperationalError as error:
-        db.session.rollback()
-        if is_busy(error):
-            raise _busy() from None
-        raise
+    # Two submissions of the same version at once: the unique (region, month, version) decides, and the
+    # loser is told before anything else is written.
+    flush(conflicts={"uq_monthly_reports_version": lambda: _version_taken(month, number)})
     audit.record(actor, "monthly_report_submitted", report, region_code=region.code, month=month, version=number,
                  reason=reason)
-    try:
-        db.session.commit()
-    except OperationalError as error:
-        db.session.rollback()
-        if is_busy(error):
-            raise _busy() from None
-        raise
     return report
 
 

@@ -16,11 +16,11 @@ from base_ops.core.bounds import BoundedIntegerField, int_arg
 from base_ops.core.errors import DomainError, ValidationFailed
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.org.models import RegionLevel
+from base_ops.reports.models import MonthlyReport
 from base_ops.reports.monthly import services as monthly
 from base_ops.reports.vocabulary import SECTION_LABELS, STATUS_LABELS
 
 bp = Blueprint("monthly", __name__, url_prefix="/reports/monthly")
-
 
 
 class SubmitForm(FlaskForm):
@@ -85,8 +85,11 @@ def _render_month(region_code: str, month: str, form: SubmitForm, status: int = 
     wanted = int_arg("version")
     shown = monthly.get_version(actor, region_code, month, wanted) if wanted else standing.latest
     lines = monthly.compare(monthly.live_figures(actor, region_code, month), shown.figures if shown else None)
-    form.version.data = (standing.latest.version if standing.latest else 0) + 1
-    may_submit = actor.region_code == standing.region.code and standing.submittable
+    latest_version = standing.latest.version if standing.latest else 0
+    form.version.data = latest_version + 1
+    # The model says who submits or corrects (the county's own officer); only a finished month is reported.
+    may_submit = MonthlyReport.can(MonthlyReport.next_move(latest_version), actor, standing.region) \
+        and standing.submittable
     # "Changed since submitted" matters for the version that counts, the latest; an older one is history.
     is_latest = shown is not None and shown.version == standing.latest.version
     changed = is_latest and any(line.differs for _key, group in lines for line in group)
