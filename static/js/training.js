@@ -1,13 +1,9 @@
-// Training: the attendance screen (no inline scripts: CSP is 'self').
+// Training: the attendance screen (no inline scripts: CSP is 'self'). The session picker opens a session
+// only with its button (WCAG 3.2.2: choosing an option does not load a page).
 // "All present" marks every row; the counts follow every change; Save first shows the counts
 // in a confirmation, and only "Confirm and save" posts the form (one POST with every row).
 (function () {
   "use strict";
-
-  var picker = document.getElementById("session-picker");
-  if (picker) {
-    picker.addEventListener("change", function () { picker.form.submit(); });
-  }
 
   var form = document.getElementById("attendance-form");
   if (!form) {
@@ -67,8 +63,17 @@
   document.getElementById("confirm-save").addEventListener("click", function () {
     confirmed = true;
     this.disabled = true;
-    form.submit();
+    // requestSubmit: the submit event runs again (app.js keeps a copy of the marks in case the session has ended)
+    if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
   });
+
+  // Back from the dialog (Escape, ×, Back): focus returns to Save, not to <body> (app.js does it for every
+  // dialog; here the dialog opens from the form's submit, so say where explicitly).
+  if (modalElement) {
+    modalElement.addEventListener("hidden.bs.modal", function () {
+      if (!confirmed) { document.getElementById("save-attendance").focus(); }
+    });
+  }
 
   refresh();
 })();
