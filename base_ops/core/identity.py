@@ -39,7 +39,7 @@ def validate_id_number(value: str, field: str = "id_number") -> str:
     except stdnum_errors.InvalidChecksum:
         raise ValidationFailed.on(field, _("check character is wrong")) from None
     except stdnum_errors.InvalidComponent:
-        if _date_is_real(value) and _counties_of(value[:6]):
+        if _date_is_plausible(value) and _counties_of(value[:6]):
             return value  # a real county, created after the birth year: registered late
         raise ValidationFailed.on(field, _("birth date or region in the number is impossible")) from None
     except stdnum_errors.ValidationError:
@@ -49,7 +49,7 @@ def validate_id_number(value: str, field: str = "id_number") -> str:
 def registered_late(id_number: str | None) -> bool:
     """Whether the number's county did not exist in the birth year (补录户口): valid, but worth checking
     against the card, never a reason to refuse (docs/domain.md "Identity")."""
-    if not id_number or len(id_number) != 18 or not _date_is_real(id_number):
+    if not id_number or len(id_number) != 18 or not _date_is_plausible(id_number):
         return False
     counties = _counties_of(id_number[:6])
     if not counties:
@@ -58,12 +58,16 @@ def registered_late(id_number: str | None) -> bool:
     return not any((start is None or year >= start) and (end is None or year <= end) for start, end in counties)
 
 
-def _date_is_real(number: str) -> bool:
+def _date_is_plausible(number: str) -> bool:
+    """A real calendar date from 1900 (core/bounds.py's earliest date) to today: a "late registration"
+    is never a way to slip in year 0001 or a birth in the future."""
+    from base_ops.core import bounds, clock
+
     try:
-        ric.get_birth_date(number)
+        born = ric.get_birth_date(number)
     except stdnum_errors.ValidationError:
         return False
-    return True
+    return bounds.EARLIEST_DATE <= born <= clock.today()
 
 
 def _counties_of(code: str) -> list[tuple[int | None, int | None]]:

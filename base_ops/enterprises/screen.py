@@ -12,8 +12,8 @@ posting's title, description and requirements are read the way a person reads th
    (无犯罪记录, 无违法犯罪纪录, 没有案底, 无前科, 未受过刑事处罚, 良民证, 背景清白, 政审…), and excluding
    released persons in the "…者勿扰 / 不予录用 / 谢绝…" frames (有前科者勿扰, 刑满释放人员免谈, 谢绝两劳人员…),
    plus the phrases an admin adds to the list.
-3. **Let through when inclusive**: a match preceded in its clause by a negation or welcome (不要求, 无需,
-   不限, 欢迎, 接受, 不会拒绝…, or the "有无…" of "whether or not"), or followed by "均可 / 不限 / 没关系",
+3. **Let through when inclusive**: a match preceded in its clause by a negation (不要求, 无需, 不限, 不会拒绝…,
+   or the "有无…" of "whether or not"), or followed by "均可 / 不限 / 没关系",
    is what the law asks for, not against it ("不要求无犯罪记录，欢迎刑满释放人员").
 
 A job closed by law to people with a record (保安员) is not discrimination: that bar is declared on the
@@ -65,7 +65,8 @@ _RELEASED = (
 )
 _EXCLUDE_AFTER = (r"(?:勿扰|免谈|勿投|请勿|慎投|莫扰|绕道|不要|不收|不招|不录|不用|不予录用|不予考虑|不考虑|不录用"
                   r"|不接受|谢绝|拒绝|除外|禁止|一律不|不适合|请绕)")
-_EXCLUDE_BEFORE = r"(?:谢绝|拒绝|不招|不收|不要|不录用|不接受|不考虑|禁止|不欢迎|不适合|不允许|不予录用)"
+_EXCLUDE_BEFORE = (r"(?:谢绝|拒绝|不招|不收|不要|不录用|不接受|不考虑|禁止|不欢迎|不适合|不允许|不予录用"
+                   r"|不会录用|不会招|不予考虑|恕不录用)")
 
 FAMILIES = (
     ("clean_record", re.compile(_CLEAN_RECORD)),
@@ -77,8 +78,8 @@ FAMILIES = (
 _NEGATIONS = (
     "不要求", "不需要", "不需", "无需", "无须", "毋须", "毋需", "不用", "不必", "不限", "不查", "不看", "不问",
     "不介意", "不在意", "不歧视", "不论", "无论", "不计较", "不强求", "不做要求", "不作要求", "无要求", "没有要求",
-    "不设", "不会", "不", "欢迎", "接受", "可接受", "包容", "不排斥", "不拒绝", "也欢迎",
-)
+    "不设", "不会", "不", "不排斥", "不拒绝",
+)  # not 欢迎/接受: "欢迎无犯罪记录者" and "须接受政审" still demand a clean record
 # words that may stand between the negation and the phrase ("不要求应聘者提供无犯罪记录证明")
 _FILLERS = ("应聘者", "求职者", "候选人", "员工", "本人", "提供", "出具", "开具", "具有", "具备", "持有", "对", "其",
             "的", "任何", "是否", "必须", "一定", "要求", "有")

@@ -43,6 +43,8 @@ def test_a_number_of_a_county_that_existed_at_birth_is_not_flagged():
 @pytest.mark.parametrize(("number", "problem"), [
     (_number("999999", "19800101"), "impossible"),     # a code never assigned
     (_number("110112", "19800230"), "impossible"),     # 30 February
+    (_number("110112", "00010101"), "impossible"),     # year 0001 is no late registration
+    (_number("110112", "18991231"), "impossible"),     # before the earliest date the system takes
     (_wrong_check(_number("110112", "19800101")), "check"),  # a late number with a wrong check character
 ])
 def test_wrong_numbers_are_still_refused(number, problem, app):
