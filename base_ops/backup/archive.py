@@ -73,7 +73,6 @@ SEEDED_BY_MIGRATIONS = frozenset({
     "audit_chain_head",
     "discriminatory_phrases",
     "rejection_reasons",
-    "subsidy_settings",
     "work_calendar_days",
 })
 

@@ -36,6 +36,8 @@ NAV_GROUPS = [
         ("reports.people_list", _l("People behind the figures"), "people"),
         ("monthly.index", _l("Monthly reports"), "calendar-check"),
         ("exports.list_jobs", _l("My exports"), "cloud-download"),
+        # The documents the rules come from: read by officers and managers, entered by the admin.
+        ("policies.policy_list", _l("Policies"), "journal-bookmark"),
     ]),
     (_l("Subsidies"), "cash-stack", [
         ("subsidies.queue", _l("Claims to handle"), "inbox"),
@@ -51,7 +53,7 @@ NAV_GROUPS = [
         ("org.list_regions", _l("Regions"), "map"),
         ("org.dibao", _l("Dibao standards"), "cash-coin"),
         ("notices.calendar", _l("Work calendar"), "calendar3"),
-        ("subsidies.reference_data", _l("Subsidy rates"), "sliders"),
+        ("subsidies.reference_data", _l("Rejection reasons"), "sliders"),
     ]),
     (_l("Audit log"), "journal-text", [("audit.list_events", _l("Audit log"), "journal-text")]),
 ]

@@ -199,8 +199,10 @@ def _refuse_discriminatory(fields: dict[str, str | None]) -> None:
     problem = _("contains the discriminatory phrase “%(phrase)s”: employers must not ask for a clean record "
                 "or exclude released persons", phrase=finding.phrase)
     labels = {"title": _("job title"), "description": _("description"), "requirements": _("requirements")}
-    message = _("The posting was refused because of the discriminatory phrase “%(phrase)s” in its %(field)s "
-                "(Shanxi Measures on Resettlement and Support, art. 20).", field=labels[finding.field],
+    # No document is cited here: the ban is in every region's rules (seed 000 art. 20/35 is Shanxi's wording of
+    # it), and a page never cites a document the user's region does not follow (docs/domain.md).
+    message = _("The posting was refused because of the discriminatory phrase “%(phrase)s” in its %(field)s: job "
+                "postings must not exclude people released from prison.", field=labels[finding.field],
                 phrase=finding.phrase)
     raise ValidationFailed(message, fields={finding.field: [problem]}, code="discriminatory_content",
                            extra={"phrase": finding.phrase, "field": finding.field})
@@ -273,6 +275,20 @@ def take_position(posting_id: int) -> bool:
         .values(open_positions=JobPosting.open_positions - 1).execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def hold_current_agreement(enterprise_id: int) -> PlacementAgreement | None:
+    """The enterprise's agreement in force, its row locked until the caller's unit of work ends.
+
+    A hire counts itself against the agreement's hire quota under this lock (FOR UPDATE on
+    PostgreSQL; on SQLite the unit already holds the write lock), so two hires at once are
+    counted one after the other and never both take the last place of the quota.
+    """
+    return db.session.execute(
+        select(PlacementAgreement).where(PlacementAgreement.enterprise_id == enterprise_id,
+                                         PlacementAgreement.is_current)
+        .with_for_update(of=PlacementAgreement)
+    ).scalar_one_or_none()
 
 
 def return_position(posting_id: int) -> bool:

@@ -15,7 +15,7 @@ from base_ops.core.errors import DomainError
 from base_ops.core.forms import EmptyForm
 from base_ops.core.scope import region_filter
 from base_ops.core.ui import flash_error, form_errors_from
-from base_ops.enterprises import queries, services
+from base_ops.enterprises import bars, queries, services
 from base_ops.enterprises.forms import AgreementForm, EnterpriseForm, PhraseForm, PostingForm
 from base_ops.enterprises.models import Enterprise, JobPosting, PostingStatus
 from base_ops.enterprises.vocabulary import POSTING_STATUS_LABELS
@@ -29,7 +29,9 @@ bp = Blueprint("enterprises", __name__)
 
 @bp.context_processor
 def _labels():
-    return {"posting_status_labels": POSTING_STATUS_LABELS, "referral_status_labels": REFERRAL_STATUS_LABELS}
+    # barred jobs are warned about on the posting form and pages (docs/domain.md "Lawful bars on some jobs")
+    return {"posting_status_labels": POSTING_STATUS_LABELS, "referral_status_labels": REFERRAL_STATUS_LABELS,
+            "barred_jobs": bars.BARS, "bar_warning": bars.warning}
 
 
 @bp.get("/enterprises")
@@ -116,6 +118,8 @@ def new_posting():
                 flash(error.message, "danger")
         else:
             flash(_("Posting saved as a draft. Open it to receive referrals."), "success")
+            if posting.bar is not None:
+                flash(bars.warning(posting.bar), "warning")
             return redirect(url_for("enterprises.posting_detail", posting_id=posting.id))
     return render_template("enterprises/posting_form.html", form=form)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from base_ops.beds.models import BedAssignment
 from base_ops.core.sqldates import days_between
@@ -75,9 +75,11 @@ def for_bases(bases: list[Base], day: date) -> Today:
             func.count().filter(Stay.id.not_in(has_bed)),
         ).select_from(Stay).join(Base, Base.id == Stay.base_id).where(open_stay)
     ).one()
+    # Each base flags after its own county's policy (absence_flag_nights), not one number for all.
+    flag_nights = case({b.id: absence_flag_nights(b.region_code, day) for b in bases}, value=Stay.base_id)
     result.absent, result.absent_flagged = db.session.execute(
-        select(func.count(), func.count().filter(days_between(Absence.start_on, day) > absence_flag_nights()))
-        .join(Stay, Stay.id == Absence.stay_id)
+        select(func.count(), func.count().filter(days_between(Absence.start_on, day) > flag_nights))
+        .select_from(Absence).join(Stay, Stay.id == Absence.stay_id)
         .where(open_stay, Absence.returned_on.is_(None), Absence.start_on <= day)
     ).one()
     return result

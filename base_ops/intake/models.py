@@ -37,7 +37,7 @@ class ReleaseNotice(TimestampMixin, db.Model):
     risk_assessment: Mapped[str | None] = mapped_column(Text)  # 回归社会危险性评估意见
     relief_advice: Mapped[str | None] = mapped_column(Text)  # 救助建议
     is_key_subject: Mapped[bool] = mapped_column(default=False)
-    # Receipt (回执) due within 5 working days of receipt.
+    # Receipt (回执) due within the receiving county's policy's working days of receipt (5 by default).
     feedback_due_on: Mapped[date] = mapped_column(index=True)
     feedback_due_is_estimate: Mapped[bool] = mapped_column(default=False)
     feedback_sent_on: Mapped[date | None]
@@ -189,8 +189,8 @@ class Leave(TimestampMixin, db.Model):
 class Absence(TimestampMixin, db.Model):
     """Nights away without leave, from start_on until returned_on (NULL = still away).
 
-    More than 3 nights is flagged (脱管 risk); after 30 nights the stay can be
-    closed as self_left (docs/domain.md, configurable)."""
+    More nights than the base's county policy allows (3 by default) is flagged (脱管 risk); after 30 nights
+    the stay can be closed as self_left (docs/domain.md, configurable)."""
 
     __tablename__ = "absences"
 

@@ -12,11 +12,12 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from base_ops.core import audit
+from base_ops.core import audit, clock
 from base_ops.core.errors import Conflict, NotFound, ValidationFailed
 from base_ops.core.unit_of_work import on_constraint, use_case
 from base_ops.extensions import db
 from base_ops.org.models import Base, Bed, BedServicePeriod, DibaoStandard, Region, RegionLevel, Room, Sex
+from base_ops.policies import services as policies
 
 
 def _base_exists() -> Conflict:
@@ -71,7 +72,10 @@ def _check_base_fields(name: str, region: Region, max_stay_days: int) -> None:
 def create_base(actor, *, name: str, region_code: str, address: str, max_stay_days: int | None = None,
                 meal_standard=None) -> Base:
     region = _region(region_code)
-    max_stay_days = 180 if max_stay_days is None else max_stay_days
+    if max_stay_days is None:
+        # The county's policy on the day the base is entered (policies/keys.py max_stay_days); the base
+        # keeps its own limit after that, which the admin can change (docs/domain.md "Stays").
+        max_stay_days = policies.applied("max_stay_days", region.code, clock.today()).whole
     _check_base_fields(name, region, max_stay_days)
     if db.session.execute(select(Base.id).where(Base.name == name.strip())).first():
         raise _base_exists()

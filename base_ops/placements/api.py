@@ -20,7 +20,7 @@ from base_ops.placements.schemas import (
     ReferralCreateSchema,
     ReferralListArgsSchema,
     ReferralSchema,
-    ReferralStatusSchema,
+    ReferralStatusChangeSchema,
     StayDischargedSchema,
 )
 
@@ -35,7 +35,7 @@ PlacementPageSchema = page_schema(PlacementSchema, "PlacementPage")
 def create_referral(body):
     """A base manager refers a resident with an open stay at his base to an open posting.
     `409 posting_full` when no position is open, `409 posting_not_open`, `409 referral_exists`,
-    `422 no_open_stay`."""
+    `422 no_open_stay`, `422 barred_job` for a job the law closes to him (《保安服务管理条例》 art. 17)."""
     referral = services.refer(current_actor(), **body)
     return queries.referral_view(current_actor(), referral)
 
@@ -54,13 +54,13 @@ def list_referrals(args):
 @blp.route("/referrals/<int:referral_id>", methods=["GET"])
 @blp.response(200, ReferralSchema)
 def get_referral(referral_id):
-    """An enterprise sees only these candidate fields: name, sex, age, diet, skills, courses completed and
-    certificates (docs/domain.md "What an enterprise may see" leaves out the diet: a known gap)."""
+    """An enterprise sees only these candidate fields: name, sex, age, skills, courses completed and
+    certificates (docs/domain.md "What an enterprise may see": not the diet)."""
     return queries.referral_view(current_actor(), queries.get_referral(current_actor(), referral_id))
 
 
 @blp.route("/referrals/<int:referral_id>/status", methods=["POST"])
-@blp.arguments(ReferralStatusSchema)
+@blp.arguments(ReferralStatusChangeSchema)
 @blp.response(200, ReferralSchema)
 def set_referral_status(body, referral_id):
     """referred -> interviewing -> offered (the enterprise); declined_by_employer (the enterprise);
@@ -75,7 +75,7 @@ def set_referral_status(body, referral_id):
 @blp.response(201, PlacementSchema)
 def create_placement(body):
     """The hire of an `offered` referral: it becomes `hired` and takes one open position
-    (`409 posting_full` when none is left)."""
+    (`409 posting_full` when none is left; `409 quota_reached` beyond the agreement's hire quota)."""
     referral = queries.get_referral(current_actor(), body.pop("referral_id"))
     return queries.placement_view(current_actor(), services.hire(current_actor(), referral, **body))
 
@@ -124,6 +124,7 @@ def end_placement(body, placement_id):
 @blp.route("/placements/<int:placement_id>/discharge", methods=["POST"])
 @blp.arguments(PlacementDischargeSchema)
 @blp.response(200, StayDischargedSchema)
+@blp.doc(operationId="discharge_placement")  # apart from POST /stays/<id>/discharge (core.api.ContractPlugin)
 def discharge(body, placement_id):
     """Discharge the placed resident's open stay with destination `employed` (base manager)."""
     actor = current_actor()

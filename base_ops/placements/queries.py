@@ -4,9 +4,9 @@ and the candidate view an enterprise is allowed (docs/domain.md "Employers, jobs
 Scope: an enterprise user sees the referrals and placements of his enterprise; base
 managers and county officers those of the bases in their scope (the referring base).
 What an enterprise may see of a candidate is built here, field by field, from an
-allow-list: name, sex, age, diet, skills, courses completed and certificates. Never
-the ID number, offence, sentence, prison, release date, risk, health notes, bank
-account or case notes.
+allow-list: name, sex, age, skills, courses completed and certificates. Not the diet
+(清真 reveals a religion, 病号餐 a health condition: PIPL art. 28). Never the ID number,
+offence, sentence, prison, release date, risk, health notes, bank account or case notes.
 """
 
 from __future__ import annotations
@@ -96,6 +96,17 @@ def referrals_of_posting(actor, posting: JobPosting) -> list[Referral]:
     ).unique().scalars())
 
 
+def hires_within(agreement: PlacementAgreement) -> int:
+    """The enterprise's hires (not undone) that started within the agreement's period: what its hire
+    quota counts (docs/domain.md "Placement agreements"). Counting by period, not by version, keeps the
+    hires made before a change of terms within the same period, and lets a renewal start afresh."""
+    return db.session.scalar(
+        select(func.count()).select_from(Placement).where(
+            Placement.enterprise_id == agreement.enterprise_id, Placement.is_cancelled.is_(False),
+            Placement.started_on >= agreement.starts_on, Placement.started_on <= agreement.ends_on)
+    ) or 0
+
+
 def placement_of_referral(referral_id: int) -> Placement | None:
     return db.session.execute(
         select(Placement).where(Placement.referral_id == referral_id)
@@ -179,12 +190,12 @@ def completed_courses_of(resident_ids: list[int]) -> dict[int, list[dict]]:
 
 
 def candidate(resident: Resident, courses: list[dict], on: date | None = None) -> dict:
-    """The candidate as an enterprise may see him (docs/domain.md): an explicit allow-list."""
+    """The candidate as an enterprise may see him (docs/domain.md "What an enterprise may see"): an explicit
+    allow-list, without the diet (sensitive personal information, PIPL art. 28; the kitchen has it in meals)."""
     return {
         "name": resident.name,
         "sex": str(resident.sex.value if hasattr(resident.sex, "value") else resident.sex),
         "age": resident.age_on(on or today()),
-        "diet": str(resident.diet.value if hasattr(resident.diet, "value") else resident.diet),
         "skills": sorted({c["skill"] for c in courses if c.get("skill")}),
         "courses": courses,
     }

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from base_ops.core.api import PageArgsSchema, StrictSchema
+from base_ops.core.api import PageArgsSchema, StrictSchema, enum_values
+from base_ops.intake.models import Destination
+from base_ops.org.models import Sex
 from base_ops.placements.models import ReferralStatus
 
 _STATUSES = [s.value for s in ReferralStatus]
@@ -20,7 +22,10 @@ class ReferralCreateSchema(StrictSchema):
     resident_id = ma.fields.Integer(required=True, strict=True)
 
 
-class ReferralStatusSchema(StrictSchema):
+class ReferralStatusChangeSchema(StrictSchema):
+    """POST /referrals/<id>/status. Named apart from `Referral.status`, whose enum generated clients call
+    ReferralStatus (issue 21: two types of one name)."""
+
     status = ma.fields.String(required=True, validate=ma.validate.OneOf(_STATUSES),
                               metadata={"description": "any status but hired (a hire is POST /placements)"})
 
@@ -41,17 +46,16 @@ class CandidateSchema(ma.Schema):
     """What an enterprise may see of a candidate (docs/domain.md) — and nothing else."""
 
     name = ma.fields.String(required=True)
-    sex = ma.fields.String(required=True)
+    sex = ma.fields.String(required=True, metadata={"enum": enum_values(Sex)})
     age = ma.fields.Integer(required=True)
-    diet = ma.fields.String(required=True)
     skills = ma.fields.List(ma.fields.String(), required=True)
     courses = ma.fields.List(ma.fields.Nested(CandidateCourseSchema), required=True,
                              metadata={"description": "courses completed, with certificates"})
 
 
 class ReferralEventSchema(ma.Schema):
-    from_status = ma.fields.String(allow_none=True, required=True)
-    to_status = ma.fields.String(required=True)
+    from_status = ma.fields.String(allow_none=True, required=True, metadata={"enum": _STATUSES})
+    to_status = ma.fields.String(required=True, metadata={"enum": _STATUSES})
     at = ma.fields.DateTime(required=True)
     by = ma.fields.String(allow_none=True, required=True)
 
@@ -152,4 +156,4 @@ class DueCheckSchema(ma.Schema):
 class StayDischargedSchema(ma.Schema):
     stay_id = ma.fields.Integer(required=True)
     discharged_on = ma.fields.Date(required=True)
-    destination = ma.fields.String(required=True)
+    destination = ma.fields.String(required=True, metadata={"enum": enum_values(Destination)})

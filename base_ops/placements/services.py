@@ -25,6 +25,7 @@ from base_ops.core import audit, transitions
 from base_ops.core.clock import today
 from base_ops.core.errors import Conflict, PermissionDenied, ValidationFailed
 from base_ops.core.unit_of_work import before_first_write, flush, use_case
+from base_ops.enterprises import bars
 from base_ops.enterprises import queries as enterprise_queries
 from base_ops.enterprises import services as enterprise_services
 from base_ops.enterprises.models import PostingStatus
@@ -127,12 +128,20 @@ def _move_placement(actor, placement: Placement, target: PlacementState, values:
 def refer(actor, *, posting_id: int, resident_id: int) -> Referral:
     """A base manager refers a resident with an open stay at one of his bases to an open posting.
 
-    404 for a posting or resident outside his scope; 422 no_open_stay; 409 posting_not_open,
+    404 for a posting or resident outside his scope; 422 barred_job for a job the law closes to him
+    (docs/domain.md "Lawful bars on some jobs"); 422 no_open_stay; 409 posting_not_open,
     409 posting_full (no position left), 409 referral_exists (once per posting and resident).
     """
     _require_role(actor, (Role.BASE_MANAGER,), _("Residents are referred by their base manager."))
     posting = enterprise_queries.get_posting(actor, posting_id)
     resident = resident_queries.get_resident(actor, resident_id)
+    bar = posting.bar
+    if bars.is_barred(bar, resident):
+        problem = _("is a %(job)s job, closed by law to %(barred)s (%(law)s %(article)s): the base does not refer "
+                    "its residents to it", job=bar.job, barred=bar.barred, law=bar.law, article=bar.article)
+        raise ValidationFailed(_("%(name)s cannot be referred to “%(title)s”: it %(problem)s.", name=resident.name,
+                                 title=posting.title, problem=problem),
+                               fields={"posting_id": [problem]}, code="barred_job")
     stay = queries.open_stay_in_scope(actor, resident.id)
     if stay is None:
         raise ValidationFailed.on("resident_id", _("has no open stay at your bases"), code="no_open_stay")
@@ -201,7 +210,10 @@ def hire(actor, referral: Referral, *, started_on: date, contract_months: int, m
     placement records the terms with the agreement version in force.
 
     409 invalid_transition unless the referral is `offered`; 409 posting_full when no
-    position is left (the conditional UPDATE decides, under concurrent hires too).
+    position is left (the conditional UPDATE decides, under concurrent hires too);
+    409 quota_reached when the agreement in force has its hire quota of hires already
+    (docs/domain.md "Placement agreements": the agreement's terms include a hire quota),
+    counted under the agreement's row lock so two hires at once cannot both take the last place.
     """
     _require_role(actor, HIRING_ROLES, _("Hires are recorded by the enterprise or the base manager."))
     values = _placement_values(started_on, contract_months, monthly_wage, social_insurance)
@@ -213,7 +225,12 @@ def hire(actor, referral: Referral, *, started_on: date, contract_months: int, m
     _move_referral_outside_pipeline(actor, referral, S.OFFERED, S.HIRED)
     if not enterprise_services.take_position(posting_id):
         raise Conflict(_("Every position of this posting is filled."), code="posting_full")
-    agreement = enterprise_queries.current_agreement(enterprise_id)
+    agreement = enterprise_services.hold_current_agreement(enterprise_id)
+    if agreement is not None and queries.hires_within(agreement) >= agreement.hire_quota:
+        raise Conflict(_("The agreement's hire quota of %(quota)s is reached (%(start)s to %(end)s): no more hires "
+                         "under it until the county officer changes the agreement.", quota=agreement.hire_quota,
+                         start=agreement.starts_on.isoformat(), end=agreement.ends_on.isoformat()),
+                       code="quota_reached", extra={"hire_quota": agreement.hire_quota})
     stay = queries.open_stay_of(resident_id)
     values.update(agreement_id=agreement.id if agreement else None, stay_id=stay.id if stay else None)
     placement = queries.placement_of_referral(referral_id)

@@ -27,14 +27,14 @@ from base_ops.placements.forms import (
 )
 from base_ops.placements.models import Placement, PlacementState, Referral, ReferralStatus
 from base_ops.placements.vocabulary import MOVE_LABELS, REFERRAL_STATUS_LABELS
-from base_ops.residents.vocabulary import DIET_LABELS, SEX_LABELS
+from base_ops.residents.vocabulary import SEX_LABELS
 
 bp = Blueprint("placements", __name__)
 
 
 @bp.context_processor
 def _labels():
-    return {"referral_status_labels": REFERRAL_STATUS_LABELS, "move_labels": MOVE_LABELS, "diet_labels": DIET_LABELS,
+    return {"referral_status_labels": REFERRAL_STATUS_LABELS, "move_labels": MOVE_LABELS,
             "sex_labels": SEX_LABELS, "posting_status_labels": POSTING_STATUS_LABELS}
 
 
@@ -57,7 +57,8 @@ def _referral_form(formdata=None) -> ReferralForm:
     postings = db.session.scalars(
         enterprise_queries.postings_in_scope(current_actor(), status="open").order_by(JobPosting.id.desc()).limit(500)
     ).all()
-    form.posting_id.choices = [(p.id, f"{p.title} · {p.enterprise.name}") for p in postings]
+    # a job closed by law to people with a record is not offered (docs/domain.md "Lawful bars on some jobs")
+    form.posting_id.choices = [(p.id, f"{p.title} · {p.enterprise.name}") for p in postings if p.bar is None]
     form.resident_id.choices = queries.referable_residents(current_actor())
     return form
 

@@ -10,6 +10,8 @@ from base_ops.residents.models import Resident
 from base_ops.residents.schemas import (
     CaseNoteCreateSchema,
     CaseNoteSchema,
+    HardshipSchema,
+    ReoffenceSchema,
     ResidentCreateSchema,
     ResidentSchema,
     ResidentSearchSchema,
@@ -58,6 +60,26 @@ def update_resident(body, resident_id):
     """Change the given fields only; `sex` and `birth_on` are derived and cannot be sent."""
     resident = queries.get_resident(current_actor(), resident_id)
     return Shown(services.update_resident(current_actor(), resident, **body), reveal_sensitive=True)
+
+
+@blp.route("/residents/<int:resident_id>/reoffence", methods=["POST"])
+@blp.arguments(ReoffenceSchema)
+@blp.response(200, ResidentSchema)
+def record_reoffence(body, resident_id):
+    """Record a reoffence in the support period (base manager or county officer): `on` not before the
+    release, not in the future (`422` naming `on`). The living allowance stops from the month after."""
+    resident = queries.get_resident(current_actor(), resident_id)
+    return Shown(services.record_reoffence(current_actor(), resident, **body), reveal_sensitive=True)
+
+
+@blp.route("/residents/<int:resident_id>/hardship", methods=["POST"])
+@blp.arguments(HardshipSchema)
+@blp.response(200, ResidentSchema)
+def record_hardship(body, resident_id):
+    """Record 生活确有困难 with its evidence (base manager or county officer): `evidence` required
+    (`422` naming `evidence` if blank), `recorded_on` default today."""
+    resident = queries.get_resident(current_actor(), resident_id)
+    return Shown(services.record_hardship(current_actor(), resident, **body), reveal_sensitive=True)
 
 
 @blp.route("/residents/<int:resident_id>/case-notes", methods=["GET"])

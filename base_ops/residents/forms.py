@@ -70,6 +70,15 @@ class CaseNoteForm(FlaskForm):
     text = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=2000)])
 
 
+class ReoffenceForm(FlaskForm):
+    on = BoundedDateField(_l("Reoffended on"), validators=[DataRequired()])
+
+
+class HardshipForm(FlaskForm):
+    evidence = StringField(_l("Evidence of hardship"), validators=[DataRequired(), Length(max=200)])
+    recorded_on = BoundedDateField(_l("Recorded on"), validators=[Optional()])
+
+
 class SearchForm(FlaskForm):
     class Meta:
         csrf = False

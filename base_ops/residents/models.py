@@ -19,8 +19,9 @@ from base_ops.core.enums import enum_column
 from base_ops.extensions import db
 from base_ops.org.models import Region, Sex
 
-# 帮教期: 5 years after release from prison, 3 after community correction ends (seed 002 二(三)3).
-SUPPORT_YEARS = {"released": 5, "correction_ended": 3}
+# 帮教期: 5 years after release from prison, 3 after community correction ends (seed 002 二(三)3) by
+# default; the years are the 户籍 county's policy (policies/keys.py support_years_*).
+SUPPORT_YEARS_KEY = {"released": "support_years_released", "correction_ended": "support_years_correction_ended"}
 
 
 class SubjectType(enum.StrEnum):
@@ -86,7 +87,13 @@ class Resident(TimestampMixin, db.Model):
     health_notes: Mapped[str | None] = mapped_column(Text)
     bank_account: Mapped[str | None] = mapped_column(String(40))
     dibao_since: Mapped[date | None]
+    # 重新犯罪: set by a discharge as `reoffended`, or recorded later in the support period; the living
+    # allowance stops from the month after (docs/domain.md "Living allowance").
     reoffended_on: Mapped[date | None]
+    # 生活确有困难 (seed 002 三(三)), recorded with what proves it (e.g. 村委会出具的生活困难证明): the living
+    # allowance needs both. Recorded and cleared together by residents.services (record_hardship, clear_hardship).
+    hardship_recorded_on: Mapped[date | None]
+    hardship_evidence: Mapped[str | None] = mapped_column(String(200))
 
     # The base that registered the file; scope also follows every stay.
     base_id: Mapped[int] = mapped_column(ForeignKey("bases.id"))  # indexed with id below
@@ -112,7 +119,12 @@ class Resident(TimestampMixin, db.Model):
 
     @property
     def support_ends_on(self) -> date:
-        return add_years(self.released_on, SUPPORT_YEARS[SubjectType(self.subject_type).value])
+        """The end of the 帮教期: the years the 户籍 county's policy sets on the day of release (or of the end
+        of correction)."""
+        from base_ops.policies.services import applied  # the policies package reads regions; no import cycle
+
+        key = SUPPORT_YEARS_KEY[SubjectType(self.subject_type).value]
+        return add_years(self.released_on, applied(key, self.hukou_region_code, self.released_on).whole)
 
     def age_on(self, day: date) -> int:
         return day.year - self.birth_on.year - ((day.month, day.day) < (self.birth_on.month, self.birth_on.day))

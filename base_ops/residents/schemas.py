@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from base_ops.core.api import PageArgsSchema, StrictSchema
+from base_ops.core.api import PageArgsSchema, StrictSchema, enum_values
 from base_ops.core.identity import mask_id_number
+from base_ops.org.models import Sex
 from base_ops.residents.models import CaseNoteKind, Diet, SubjectType
 
 _REGION = ma.validate.Regexp(r"^\d{6}$")
@@ -90,13 +91,14 @@ class ResidentSchema(ma.Schema):
     id_number = ma.fields.Method("_id_number", metadata={
         "type": "string", "description": "masked (first 6 + last 4) unless the caller may see it"})
     name = ma.fields.String(required=True)
-    sex = ma.fields.String(required=True, metadata={"description": "derived from the ID number"})
+    sex = ma.fields.String(required=True, metadata={
+        "enum": enum_values(Sex), "description": "derived from the ID number"})
     birth_on = ma.fields.Date(required=True, metadata={"description": "derived from the ID number"})
     ethnicity = ma.fields.String(allow_none=True)
     phone = ma.fields.String(allow_none=True)
     hukou_region_code = ma.fields.String(required=True)
     hukou_address = ma.fields.String(allow_none=True)
-    subject_type = ma.fields.String(required=True)
+    subject_type = ma.fields.String(required=True, metadata={"enum": enum_values(SubjectType)})
     released_on = ma.fields.Date(required=True)
     prison_name = ma.fields.String(allow_none=True)
     prison_region_code = ma.fields.String(allow_none=True)
@@ -110,9 +112,12 @@ class ResidentSchema(ma.Schema):
     state_security = ma.fields.Boolean(required=True)
     false_identity = ma.fields.Boolean(required=True)
     special_hardship = ma.fields.Boolean(required=True)
-    diet = ma.fields.String(required=True)
+    diet = ma.fields.String(required=True, metadata={"enum": enum_values(Diet)})
     dibao_since = ma.fields.Date(allow_none=True)
     reoffended_on = ma.fields.Date(allow_none=True)
+    hardship_recorded_on = ma.fields.Date(allow_none=True, metadata={
+        "description": "生活确有困难 recorded on (seed 002 三(三)); with hardship_evidence"})
+    hardship_evidence = ma.fields.String(allow_none=True, metadata={"description": "what proves the hardship"})
     base_id = ma.fields.Integer(required=True)
     is_three_none = ma.fields.Boolean(required=True)
     is_key_subject = ma.fields.Boolean(required=True)
@@ -135,6 +140,16 @@ class ResidentSchema(ma.Schema):
         return obj.bank_account if self._revealed(obj) else ma.missing
 
 
+class ReoffenceSchema(StrictSchema):
+    on = ma.fields.Date(required=True, metadata={"description": "the day of the reoffence: from the release to today"})
+
+
+class HardshipSchema(StrictSchema):
+    evidence = ma.fields.String(required=True, metadata={
+        "description": "what proves the hardship, e.g. 村委会出具的生活困难证明 (at most 200 characters)"})
+    recorded_on = ma.fields.Date(metadata={"description": "default today; not in the future"})
+
+
 class CaseNoteCreateSchema(StrictSchema):
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf([k.value for k in CaseNoteKind]))
     noted_on = ma.fields.Date(required=True)
@@ -145,7 +160,7 @@ class CaseNoteSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     resident_id = ma.fields.Integer(required=True)
     stay_id = ma.fields.Integer(allow_none=True)
-    kind = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True, metadata={"enum": enum_values(CaseNoteKind)})
     noted_on = ma.fields.Date(required=True)
     text = ma.fields.String(required=True)
     author = ma.fields.Function(lambda note: note.author.display_name if note.author else None,

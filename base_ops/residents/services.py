@@ -38,6 +38,7 @@ from base_ops.residents.models import CaseNote, CaseNoteKind, Diet, Resident, Su
 MAX_RELEASE_DAYS_AHEAD = 60
 MAX_SENTENCE_MONTHS = 1200
 CASE_NOTE_MAX_CHARS = 2000
+HARDSHIP_EVIDENCE_MAX_CHARS = 200
 SENSITIVE_FIELDS = ("id_number", "health_notes", "bank_account")
 
 # Free-text fields: (maximum length, required).
@@ -169,7 +170,8 @@ def _phone(value) -> str | None:
     return value
 
 
-def _bank_account(value) -> str | None:
+def clean_bank_account(value) -> str | None:
+    """A bank account number without spaces, 10 to 30 digits (also the payees' rule, subsidies/payees.py)."""
     value = re.sub(r"\s", "", value or "")
     if not value:
         return None
@@ -206,7 +208,7 @@ def _clean(actor, values: dict, errors: _Errors) -> dict:
     cleaners = {
         "id_number": _id_number,
         "phone": _phone,
-        "bank_account": _bank_account,
+        "bank_account": clean_bank_account,
         "sentence_months": _sentence,
         "subject_type": lambda v: _choice("subject_type", v, SubjectType),
         "diet": lambda v: _choice("diet", Diet.STANDARD if v in (None, "") else v, Diet),
@@ -426,3 +428,61 @@ def add_case_note(actor, resident: Resident, *, kind, noted_on, text) -> CaseNot
     db.session.add(note)
     audit.record(actor, "case_note_added", note, resident_id=resident.id, kind=kind_value.value)
     return note
+
+
+# ---------------------------------------------------------------- reoffence and hardship
+
+def _require_file_keeper(actor, what: str) -> None:
+    """Base managers and county officers; the caller has resolved the resident through the actor's scope."""
+    if actor is None or actor.role not in (Role.BASE_MANAGER, Role.COUNTY_OFFICER):
+        raise PermissionDenied(what)
+
+
+@use_case
+def record_reoffence(actor, resident: Resident, *, on) -> Resident:
+    """Record that the person reoffended (重新犯罪) on a day of his support period: not before his release,
+    not in the future (422 naming `on`). A discharge as `reoffended` records it too
+    (intake/stays/services.py). The living allowance stops from the month after
+    (docs/domain.md "Living allowance"). Audited by field name only (a criminal record is sensitive)."""
+    _require_file_keeper(actor, _("A reoffence is recorded by the base manager or the county officer."))
+    if not isinstance(on, date):
+        raise ValidationFailed.on("on", _("must be a date YYYY-MM-DD"))
+    if on < resident.released_on:
+        raise ValidationFailed.on("on", _("must not be before the release on %(date)s",
+                                          date=resident.released_on.isoformat()))
+    if on > today():
+        raise ValidationFailed.on("on", _("must not be in the future"))
+    resident.reoffended_on = on
+    audit.record(actor, "reoffence_recorded", resident, fields=["reoffended_on"])
+    return resident
+
+
+@use_case
+def record_hardship(actor, resident: Resident, *, evidence, recorded_on=None) -> Resident:
+    """Record 生活确有困难 with what proves it (seed 002 三(三); e.g. 村委会出具的生活困难证明, at most 200
+    characters; 422 naming `evidence`), on a day not in the future (default today; 422 naming `recorded_on`).
+    The living allowance needs both (docs/domain.md "Living allowance"). Audited by field name only."""
+    _require_file_keeper(actor, _("Hardship is recorded by the base manager or the county officer."))
+    text = evidence.strip() if isinstance(evidence, str) else ""
+    if not text:
+        raise ValidationFailed.on("evidence", _("is required: say what proves the hardship"))
+    if len(text) > HARDSHIP_EVIDENCE_MAX_CHARS:
+        raise ValidationFailed.on("evidence", _("must be at most %(max)s characters", max=HARDSHIP_EVIDENCE_MAX_CHARS))
+    if recorded_on is None:
+        recorded_on = today()
+    if not isinstance(recorded_on, date):
+        raise ValidationFailed.on("recorded_on", _("must be a date YYYY-MM-DD"))
+    if recorded_on > today():
+        raise ValidationFailed.on("recorded_on", _("must not be in the future"))
+    resident.hardship_recorded_on, resident.hardship_evidence = recorded_on, text
+    audit.record(actor, "hardship_recorded", resident, fields=["hardship_recorded_on", "hardship_evidence"])
+    return resident
+
+
+@use_case
+def clear_hardship(actor, resident: Resident) -> Resident:
+    """Hardship no longer holds (or was recorded by mistake): both the date and the evidence go. Audited."""
+    _require_file_keeper(actor, _("Hardship is recorded by the base manager or the county officer."))
+    resident.hardship_recorded_on = resident.hardship_evidence = None
+    audit.record(actor, "hardship_cleared", resident, fields=["hardship_recorded_on", "hardship_evidence"])
+    return resident

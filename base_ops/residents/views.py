@@ -10,6 +10,7 @@ from base_ops.core.actor import current_actor
 from base_ops.core.bounds import page_number
 from base_ops.core.clock import today
 from base_ops.core.errors import DomainError
+from base_ops.core.forms import EmptyForm
 from base_ops.core.identity import mask_id_number
 from base_ops.core.ui import FetchedPage, flash_error, form_errors_from
 from base_ops.extensions import db
@@ -18,7 +19,7 @@ from base_ops.org.models import Base
 from base_ops.org.queries import region_path
 from base_ops.placements.queries import placements_of_resident
 from base_ops.residents import queries, services, vocabulary
-from base_ops.residents.forms import CaseNoteForm, ResidentForm, SearchForm, edit_form
+from base_ops.residents.forms import CaseNoteForm, HardshipForm, ReoffenceForm, ResidentForm, SearchForm, edit_form
 from base_ops.residents.models import Resident
 from base_ops.training.queries import courses_of_resident
 
@@ -80,11 +81,16 @@ def edit_resident(resident_id: int):
     return render_template("residents/form.html", form=form, resident=resident)
 
 
-def _render_file(resident: Resident, *, reveal: bool = False, note_form: CaseNoteForm | None = None, status=200):
+def _render_file(resident: Resident, *, reveal: bool = False, note_form: CaseNoteForm | None = None,
+                 reoffence_form: ReoffenceForm | None = None, hardship_form: HardshipForm | None = None, status=200):
     if note_form is None:
         note_form = CaseNoteForm(formdata=None, noted_on=today())
     return render_template(
         "residents/file.html", resident=resident, reveal=reveal, note_form=note_form, today=today(),
+        reoffence_form=reoffence_form or ReoffenceForm(formdata=None, on=resident.reoffended_on),
+        hardship_form=hardship_form or HardshipForm(formdata=None, evidence=resident.hardship_evidence,
+                                                    recorded_on=resident.hardship_recorded_on or today()),
+        action_form=EmptyForm(),
         hukou_path=region_path(resident.hukou_region_code),
         prison_path=region_path(resident.prison_region_code) if resident.prison_region_code else [],
         stays=queries.stays_of(resident), notes=queries.case_notes_of(resident),
@@ -121,3 +127,49 @@ def add_case_note(resident_id: int):
             flash(_("Case note added."), "success")
             return redirect(url_for("residents.resident_file", resident_id=resident.id) + "#case-notes")
     return _render_file(resident, note_form=form, status=422)
+
+
+@bp.post("/residents/<int:resident_id>/reoffence")
+def record_reoffence(resident_id: int):
+    """A reoffence in the support period (docs/domain.md "Living allowance": the allowance stops after it)."""
+    resident = queries.get_resident(current_actor(), resident_id)
+    form = ReoffenceForm()
+    if form.validate_on_submit():
+        try:
+            services.record_reoffence(current_actor(), resident, on=form.on.data)
+        except DomainError as error:
+            form_errors_from(form, error)
+        else:
+            flash(_("Reoffence recorded on %(date)s.", date=form.on.data.isoformat()), "success")
+            return redirect(url_for("residents.resident_file", resident_id=resident.id) + "#hardship-reoffence")
+    return _render_file(resident, reoffence_form=form, status=422)
+
+
+@bp.post("/residents/<int:resident_id>/hardship")
+def record_hardship(resident_id: int):
+    """生活确有困难 with its evidence (seed 002 三(三))."""
+    resident = queries.get_resident(current_actor(), resident_id)
+    form = HardshipForm()
+    if form.validate_on_submit():
+        try:
+            services.record_hardship(current_actor(), resident, evidence=form.evidence.data,
+                                     recorded_on=form.recorded_on.data)
+        except DomainError as error:
+            form_errors_from(form, error)
+        else:
+            flash(_("Hardship recorded."), "success")
+            return redirect(url_for("residents.resident_file", resident_id=resident.id) + "#hardship-reoffence")
+    return _render_file(resident, hardship_form=form, status=422)
+
+
+@bp.post("/residents/<int:resident_id>/hardship/clear")
+def clear_hardship(resident_id: int):
+    resident = queries.get_resident(current_actor(), resident_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            services.clear_hardship(current_actor(), resident)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(_("Hardship cleared."), "success")
+    return redirect(url_for("residents.resident_file", resident_id=resident.id) + "#hardship-reoffence")

@@ -1,4 +1,5 @@
-"""`flask seed regions`, `flask seed demo` and `flask seed synthetic` (docs/api.md command line)."""
+"""`flask seed regions`, `flask seed policies`, `flask seed demo` and `flask seed synthetic` (docs/api.md command
+line)."""
 
 import sys
 
@@ -17,6 +18,15 @@ def regions():
     """Every province, city and county of GB/T 2260, from seed/regions.csv."""
     count = loaders.load_regions()
     click.echo(f"loaded {count} regions")
+
+
+@seed_cli.command("policies")
+@with_appcontext
+def policies():
+    """The seeds' policy documents for their regions (Shanxi, Ningxia, Rongchang) and the demo region's own,
+    from seed/policies.json; needs the regions."""
+    count = loaders.load_policies()
+    click.echo(f"added {count} policies")
 
 
 @seed_cli.command("demo")

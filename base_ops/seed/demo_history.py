@@ -62,8 +62,10 @@ DISCHARGE_NOTES = {"expelled": "多次违反基地管理规定，经警告无效
                    "other": "应征参加公益性岗位集中培训，转至培训点住宿。",
                    "hospital": "突发脑梗，转入医院长期治疗。",
                    "self_left": "未请假离开基地超过 30 天，联系不上。"}
+# Not a 门岗/巡逻 (保安) job: the law closes it to the people the base serves (docs/domain.md "Lawful bars on
+# some jobs"; enterprises/bars.py).
 POSTINGS = [("小区保洁员（往期）", "负责小区公共区域日常保洁，早八晚五，月休四天。", 3400, 4000),
-            ("物业秩序维护员（往期）", "小区门岗及巡逻，三班倒，提供员工宿舍。", 3800, 4600)]
+            ("物业维修工（往期）", "小区水电及公共设施日常维修，两班倒，提供员工宿舍。", 3800, 4600)]
 END_REASONS = ["个人原因辞职", "试用期未通过", "回原籍另行就业"]
 MISSING_EVIDENCE = {kind: "缺少劳动合同或社保缴费证明，请补充后重新提交。"
                     for kind in ("post_subsidy", "insurance_subsidy", "one_time_hire")}
@@ -353,7 +355,7 @@ def _insert_notices(ctx: Context, stays: list[PastStay]) -> list:
             continue
         resident, base = past.resident, ctx.bases[past.bed.base_id]
         received = resident.released_on - timedelta(days=rng.randint(18, 40))
-        due, estimated = feedback_due(received)
+        due, estimated = feedback_due(received, base.region_code)
         roll = rng.random()
         if roll < 0.75:
             sent = received + timedelta(days=rng.randint(1, max(1, (due - received).days)))
@@ -603,52 +605,60 @@ def _enterprise_claims(ctx: Context, placements: list) -> list[PlannedClaim]:
 def _living_claims(ctx: Context, stays: list[PastStay]) -> list[PlannedClaim]:
     """The first months of the transitional living allowance for about half the past residents (those whose
     户籍 has a dibao standard for the year; rules.living_allowance decides)."""
-    from base_ops.subsidies import queries, rules
-    from base_ops.subsidies.services import dibao_table
+    from base_ops.subsidies import rules
+    from base_ops.subsidies.services import allowance_terms, dibao_table, person_of
 
-    rng, settings, out = ctx.rng, queries.settings(), []
+    rng, out = ctx.rng, []
     for past in stays:
         if rng.random() < 0.5:
             continue
         resident = past.resident
-        person = rules.Person(released_on=resident.released_on, registered_on=resident.registered_on,
-                              hukou_region_code=resident.hukou_region_code, reoffended_on=resident.reoffended_on)
+        if resident.subject_type == "released" and resident.registered_on:
+            # 生活确有困难, recorded with its evidence when he registered (seed 002 三(三)).
+            resident.hardship_recorded_on = resident.registered_on
+            resident.hardship_evidence = "村委会出具的生活困难证明"
+        person = person_of(resident)
         for index in range(3):
             first = add_months(resident.registered_on.replace(day=1), index)
             filed = max(first, resident.registered_on) + timedelta(days=rng.randint(2, 10))
             if filed >= ctx.day:
                 break
+            terms, policy_id = allowance_terms(resident.hukou_region_code, first)
             try:
-                amount, rule = rules.living_allowance(person, month=month_key(first), settings=settings,
+                amount, rule = rules.living_allowance(person, month=month_key(first), terms=terms,
                                                       dibao=dibao_table(resident.hukou_region_code, first.year))
             except rules.NotEligible:
                 break
             out.append(PlannedClaim({"kind": "living_allowance", "subject_key": f"resident:{resident.id}",
                                      "period": month_key(first), "resident_id": resident.id,
                                      "base_id": past.bed.base_id, "payee_name": resident.name,
-                                     "amount": amount, "rule": rule}, filed, ctx.managers[past.bed.base_id], False))
+                                     "amount": amount, "rule": rule, "policy_id": policy_id},
+                                    filed, ctx.managers[past.bed.base_id], False))
     return out
 
 
 def _handover_claims(ctx: Context, notices: list) -> list[PlannedClaim]:
     from base_ops.residents.models import Resident
-    from base_ops.subsidies import queries, rules
+    from base_ops.subsidies import rules
+    from base_ops.subsidies.services import handover_terms
 
-    rng, settings, out = ctx.rng, queries.settings(), []
+    rng, out = ctx.rng, []
     for notice in notices:
         if notice.collected_on is None or rng.random() < 0.3:
             continue
         filed = notice.collected_on + timedelta(days=rng.randint(3, 15))
         if filed >= ctx.day:
             continue
+        terms, policy_id = handover_terms(notice.receiving_region_code, notice.received_on, notice.prison_region_code)
         amount, rule = rules.handover(is_key_subject=notice.is_key_subject, collected_on=notice.collected_on,
                                       prison_region_code=notice.prison_region_code,
-                                      receiving_region_code=notice.receiving_region_code, settings=settings)
+                                      receiving_region_code=notice.receiving_region_code, terms=terms)
         base_id = db.session.get(Resident, notice.resident_id).base_id
         out.append(PlannedClaim({"kind": "handover", "subject_key": f"notice:{notice.id}", "period": "",
                                  "release_notice_id": notice.id, "resident_id": notice.resident_id,
                                  "base_id": base_id, "payee_name": ctx.bases[base_id].name,
-                                 "region_code": notice.receiving_region_code, "amount": amount, "rule": rule},
+                                 "region_code": notice.receiving_region_code, "amount": amount, "rule": rule,
+                                 "policy_id": policy_id},
                                 filed, ctx.managers[base_id], False))
     return out
 

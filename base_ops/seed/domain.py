@@ -52,9 +52,10 @@ def needs_override(*, birth_on: date, flags: dict[str, bool], admitted_on: date)
 # ---------------------------------------------------------------- release notices
 
 
-def notice_deadlines(received: Iterable[date]) -> Callable[[date], tuple[date, bool]]:
-    """(feedback_due_on, is_estimate) for a notice received on a day: the notices service's own working-day
-    rule (intake/notices/services.py), from one calendar query covering every day in `received`."""
+def notice_deadlines(received: Iterable[date]) -> Callable[[date, str], tuple[date, bool]]:
+    """(feedback_due_on, is_estimate) for a notice received on a day by a county: the notices service's own
+    working-day rule and the county's policy (intake/notices/services.py), from one calendar query covering
+    every day in `received`."""
     return notices.due_dates(list(received))
 
 

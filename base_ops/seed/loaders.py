@@ -25,6 +25,7 @@ from base_ops.org import services as org_services
 from base_ops.org.models import Bed
 from base_ops.seed import demo_history
 from base_ops.seed.id_numbers import demo_id_number
+from base_ops.subsidies import payees
 
 SEED_DIR = PROJECT_ROOT / "seed"
 REGIONS_FILE = SEED_DIR / "regions.csv"
@@ -35,6 +36,31 @@ def load_regions(path: Path = REGIONS_FILE) -> int:
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     return org_services.load_regions(rows)
+
+
+POLICIES_FILE = SEED_DIR / "policies.json"
+
+
+@use_case
+def load_policies(path: Path = POLICIES_FILE) -> int:
+    """The seeds' documents for their regions and the demo region's own (seed/policies.json); those already
+    entered (same region, title and first day), and those of a region not loaded, are skipped. Returns how
+    many were added."""
+    from base_ops.org.models import Region
+    from base_ops.policies import services as policies
+    from base_ops.policies.models import Policy
+
+    added = 0
+    for spec in json.loads(path.read_text(encoding="utf-8"))["policies"]:
+        if db.session.get(Region, spec["region_code"]) is None:
+            continue
+        exists = db.session.execute(select(Policy.id).where(
+            Policy.region_code == spec["region_code"], Policy.title == spec["title"],
+            Policy.effective_from == date.fromisoformat(spec["effective_from"]))).first()
+        if exists is None:
+            policies.create_policy(None, {k: v for k, v in spec.items() if k != "note"})
+            added += 1
+    return added
 
 
 def demo_data(path: Path = DEMO_FILE) -> dict:
@@ -48,12 +74,15 @@ def load_demo(path: Path = DEMO_FILE, beds_from: date = date(2025, 1, 1)) -> boo
     if db.session.execute(select(User.id).where(User.username == data["users"][0]["username"])).first():
         return False
     load_regions()
+    load_policies()
     bases = {}
     for spec in data["bases"]:
         base = org_services.create_base(None, name=spec["name"], region_code=spec["region_code"],
                                         address=spec["address"], max_stay_days=spec["max_stay_days"],
                                         meal_standard=spec["meal_standard"])
         bases[spec["key"]] = base
+        if spec.get("bank_account"):  # its handover claims are paid to it (subsidies/payees.py)
+            payees.set_bank_account(None, base, spec["bank_account"])
         for room_spec in spec["rooms"]:
             room = org_services.create_room(None, base, name=room_spec["name"], sex=room_spec["sex"])
             for label in room_spec["beds"]:
@@ -63,8 +92,10 @@ def load_demo(path: Path = DEMO_FILE, beds_from: date = date(2025, 1, 1)) -> boo
                                                  from_on=date(2026, 10, 1))
     enterprises = {}
     for spec in data["enterprises"]:
-        fields = {k: v for k, v in spec.items() if k != "key"}
+        fields = {k: v for k, v in spec.items() if k not in ("key", "bank_account")}
         enterprises[spec["key"]] = enterprise_services.create_enterprise(None, **fields)
+        if spec.get("bank_account"):  # its claims are paid to it (subsidies/payees.py)
+            payees.set_bank_account(None, enterprises[spec["key"]], spec["bank_account"])
     for row in data["dibao"]:
         org_services.put_dibao(None, region_code=row["region_code"], year=row["year"], monthly=row["monthly"])
     for spec in data["users"]:
@@ -173,8 +204,9 @@ def load_demo_training_and_jobs(day: date) -> None:
             {"resident_id": stay.resident_id, "status": statuses[i]} for i, stay in enumerate(open_stays[:5])])
 
     enterprise = db.session.get(Enterprise, hr.enterprise_id)
+    # The quota holds the past year's hires (demo_history) with room for more: a hire beyond it is refused.
     enterprises.create_agreement(
-        officer, enterprise, starts_on=date(day.year, 1, 1), ends_on=date(day.year + 1, 12, 31), hire_quota=10,
+        officer, enterprise, starts_on=date(day.year, 1, 1), ends_on=date(day.year + 1, 12, 31), hire_quota=40,
         min_contract_months=12, one_time_subsidy=Decimal("3000.00"), one_time_after_months=6,
         post_subsidy_monthly=Decimal("600.00"), post_subsidy_max_months=12,
         insurance_subsidy_monthly=Decimal("800.00"), insurance_subsidy_max_months=36, budget=Decimal("200000.00"))

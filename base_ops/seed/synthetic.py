@@ -16,7 +16,7 @@ decides what it means, through base_ops/seed/domain.py: key subjects and overrid
 Resident model, intake/stays/rules.py), receipt deadlines (the notices service's working-day
 rule), a referral's statuses (Referral.transitions), the mark each retention check answers,
 which enrolments completed (training.queries.progress_columns, asked of the written rows), claim
-amounts and rule lines (subsidies.rules, with the configured settings), and the batch that pays
+amounts and rule lines (subsidies.rules, with the policies in force), and the batch that pays
 each claim (subsidies.batches). tests/seed/test_domain_rules.py checks the seeded world against
 the same functions.
 
@@ -59,6 +59,7 @@ from base_ops.seed import domain
 from base_ops.subsidies import queries as subsidy_queries
 from base_ops.subsidies import rules
 from base_ops.subsidies.models import Claim, ClaimEvent, PaymentBatch
+from base_ops.subsidies.services import allowance_terms, handover_terms
 from base_ops.training.models import Attendance, Course, CourseSession, Enrolment
 from base_ops.training.services import DEFAULT_THRESHOLD
 
@@ -119,13 +120,15 @@ OFFENCES = ["盗窃罪", "诈骗罪", "故意伤害罪", "抢劫罪", "寻衅滋
 SKILLS = [("电焊", "焊工（初级）", "焊工职业技能等级证书"),
           ("烹饪", "中式烹调师（初级）", "中式烹调师职业技能等级证书"),
           ("家政", "家政服务员（初级）", "家政服务员职业技能等级证书"), ("电工", "低压电工作业", "特种作业操作证"),
-          ("叉车", "叉车司机", "特种设备作业人员证"), ("保安", "保安员（初级）", "保安员证"),
+          ("叉车", "叉车司机", "特种设备作业人员证"),
           ("物流", "快递员与仓储管理", None), ("电商", "网店运营与直播", None), ("养老护理", "养老护理员（初级）",
                                                                           "养老护理员职业技能等级证书")]
 TRADES = ["物业服务", "建筑工程", "餐饮管理", "物流", "机械制造", "纺织", "电子", "保洁服务", "汽车维修", "食品加工",
           "电子商务", "家政服务", "包装印刷", "五金制品", "农业开发"]
-JOB_TITLES = ["保洁员", "仓库分拣员", "普工", "厨师助理", "保安员", "电焊工", "快递员", "叉车司机", "装配工", "绿化工",
-              "家政服务员", "养老护理员", "维修工", "包装工", "配送员"]
+# No 保安 course or posting: the law closes the job to the people the base serves, so the base neither trains
+# them for it nor refers them to it (docs/domain.md "Lawful bars on some jobs"; enterprises/bars.py).
+JOB_TITLES = ["保洁员", "仓库分拣员", "普工", "厨师助理", "物业维修员", "电焊工", "快递员", "叉车司机", "装配工",
+              "绿化工", "家政服务员", "养老护理员", "维修工", "包装工", "配送员"]
 DIET_WEIGHTS = [("standard", 85), ("halal", 5), ("vegetarian", 4), ("medical", 6)]
 END_REASONS = ["合同期满未续签", "本人辞职", "企业裁员", "回原籍", "身体原因", "违反企业规章被辞退"]
 LEAVE_REASONS = ["探亲", "就医", "面试", "办理证件", "参加培训考试"]
@@ -176,6 +179,14 @@ class ResidentRec:
     reoffended_on: date | None = None
     dibao_since: date | None = None
     notice_id: int | None = None
+
+    @property
+    def hardship_on(self) -> date | None:
+        """生活确有困难 recorded at registration for every other person released from prison (the living
+        allowance needs it, seed 002 三(三)); not drawn at random, so the rest of the world stays the same."""
+        if self.subject_type == "released" and self.registered_on and self.id % 2 == 0:
+            return self.registered_on
+        return None
 
 
 @dataclass(slots=True)
@@ -631,12 +642,14 @@ class SyntheticBuilder:
                        rng.randint(6, 180), r.registered_on, *r.flags.values(), r.diet,
                        "高血压" if r.diet == "medical" else None,
                        f"6222{rng.randint(0, 10**15 - 1):015d}" if rng.random() < 0.7 else None,
-                       r.dibao_since, r.reoffended_on, r.base_id, _at(r.released_on))
+                       r.dibao_since, r.reoffended_on, r.hardship_on,
+                       "村委会出具的生活困难证明" if r.hardship_on else None, r.base_id, _at(r.released_on))
 
         w.write(Resident, ("id", "id_number", "name", "sex", "birth_on", "ethnicity", "phone", "hukou_region_code",
                            "hukou_address", "subject_type", "released_on", "prison_name", "prison_region_code",
                            "offence", "sentence_months", "registered_on", *self.residents[0].flags.keys(), "diet",
-                           "health_notes", "bank_account", "dibao_since", "reoffended_on", "base_id", "created_at"),
+                           "health_notes", "bank_account", "dibao_since", "reoffended_on", "hardship_recorded_on",
+                           "hardship_evidence", "base_id", "created_at"),
                 residents())
         self.prisons = prisons
 
@@ -717,14 +730,14 @@ class SyntheticBuilder:
         deadline = domain.notice_deadlines([self.start - timedelta(days=400), self.today])
         prisons = {i: p for i, p in enumerate(self.prisons)}
         rows = []
-        self.notices: list[tuple] = []  # (id, resident, base, prison_region, key, collected_on)
+        self.notices: list[tuple] = []  # (id, resident, base, prison_region, key, collected_on, received_on)
         for r in self.residents:
             if r.subject_type != "released" or rng.random() > 0.65:
                 continue
             stay = first_stay[r.id]
             prison_name, prison_region = prisons[r.id % len(prisons)]
             received = r.released_on - timedelta(days=rng.randint(18, 40))
-            due, estimated = deadline(received)
+            due, estimated = deadline(received, stay.base.region_code)
             roll = rng.random()
             if roll < 0.8:
                 sent = received + timedelta(days=rng.randint(1, max(1, (due - received).days)))
@@ -741,7 +754,7 @@ class SyntheticBuilder:
                          "建议安置至过渡性安置基地", key, due, estimated, sent,
                          "由基地接收安置" if sent else None, collected,
                          f"{stay.base.name}工作人员" if collected else None, r.id, None, _at(received)))
-            self.notices.append((notice_id, r, stay.base, prison_region, key, collected))
+            self.notices.append((notice_id, r, stay.base, prison_region, key, collected, received))
             r.notice_id = notice_id
             notice_id += 1
         # Notices of people not yet released: the coming weeks' handovers, no resident yet.
@@ -751,7 +764,7 @@ class SyntheticBuilder:
                 birth = self.today - timedelta(days=int(rng.triangular(20, 60, 35) * 365))
                 release = self.today + timedelta(days=rng.randint(3, 35))
                 received = self.today - timedelta(days=rng.randint(0, 10))
-                due, estimated = deadline(received)
+                due, estimated = deadline(received, base.region_code)
                 prison_name, prison_region = rng.choice(self.prisons)
                 name = rng.choice(SURNAMES) + rng.choice(GIVEN if sex == "male" else GIVEN_F)
                 sent = received + timedelta(days=1) if rng.random() < 0.5 and received < self.today else None
@@ -1069,7 +1082,6 @@ class SyntheticBuilder:
         rng, w = self.rng, self.w
         dibao = self._write_dibao()
         claim_id, event_id, batch_id = w.next_id(Claim), w.next_id(ClaimEvent), w.next_id(PaymentBatch)
-        settings = subsidy_queries.settings()  # the configured rates; rules falls back to its defaults
         current = rules.month_key(self.today)
         claims: list[list] = []  # [kind, subject_key, period, placement_id, resident_id, notice_id, agreement,
         #                           enterprise_id, base_id, region, amount, rule, payee, account, filed_on]
@@ -1119,6 +1131,7 @@ class SyntheticBuilder:
         residents_with_claims = [r for r in self.residents if r.registered_on and rng.random() < 0.17]
         for r in residents_with_claims:
             person = rules.Person(released_on=r.released_on, registered_on=r.registered_on, hukou_region_code=r.hukou,
+                                  subject_type=r.subject_type, hardship_recorded_on=r.hardship_on,
                                   dibao_since=r.dibao_since, reoffended_on=r.reoffended_on)
             base = bases_by_id[r.base_id]
             month = rules.first_of(r.registered_on)
@@ -1126,8 +1139,9 @@ class SyntheticBuilder:
                 if month > self.today:
                     break
                 period = rules.month_key(month)
+                terms, _policy = allowance_terms(r.hukou, month)
                 try:
-                    amount, rule = rules.living_allowance(person, month=period, settings=settings, dibao=dibao)
+                    amount, rule = rules.living_allowance(person, month=period, terms=terms, dibao=dibao)
                 except rules.NotEligible:
                     break
                 filed_on = min(self.today, month + timedelta(days=rng.randint(5, 40)))
@@ -1135,12 +1149,13 @@ class SyntheticBuilder:
                                                     base.region_code, r.name, None), period, amount, rule, filed_on])
                 month = rules.add_months(month, 1)
 
-        for notice_id, r, base, prison_region, key, collected in self.notices:
+        for notice_id, r, base, prison_region, key, collected, received in self.notices:
             if not (key and collected) or rng.random() > 0.9:
                 continue
+            terms, _policy = handover_terms(base.region_code, received, prison_region)
             amount, rule = rules.handover(is_key_subject=True, collected_on=collected,
                                           prison_region_code=prison_region, receiving_region_code=base.region_code,
-                                          settings=settings)
+                                          terms=terms)
             filed_on = min(self.today, collected + timedelta(days=rng.randint(3, 30)))
             claims.append(["handover", (f"notice:{notice_id}", None, r.id, notice_id, None, None, base.id,
                                         base.region_code, base.name, None), "", amount, rule, filed_on])

@@ -1,5 +1,6 @@
-"""Claims with one life cycle, their history and evidence, payment batches, and the
-configurable rates the amounts are computed from (docs/domain.md "Subsidies and relief").
+"""Claims with one life cycle, their history and evidence, payment batches and rejection reasons
+(docs/domain.md "Subsidies and relief"); the rates the amounts are computed from are policy documents
+(base_ops/policies/).
 
 One claim per (kind, subject, period) is held by a unique constraint: a repeated
 request finds the existing claim. Amounts are computed by the rules, never typed.
@@ -156,16 +157,6 @@ def _batch_paid_first() -> str:
     return _("This batch is already paid.")
 
 
-class SubsidySetting(TimestampMixin, db.Model):
-    """A configurable rate or threshold (admin-maintained reference data), e.g. handover amounts."""
-
-    __tablename__ = "subsidy_settings"
-
-    key: Mapped[str] = mapped_column(String(50), primary_key=True)
-    value: Mapped[Decimal] = mapped_column(Numeric(12, 2))
-    note: Mapped[str | None] = mapped_column(String(200))
-
-
 class RejectionReason(TimestampMixin, db.Model):
     """Codes for rejecting a claim; an admin maintains the list."""
 
@@ -214,6 +205,8 @@ class Claim(TimestampMixin, db.Model):
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
     release_notice_id: Mapped[int | None] = mapped_column(ForeignKey("release_notices.id"))
     agreement_id: Mapped[int | None] = mapped_column(ForeignKey("placement_agreements.id"), index=True)
+    # The policy document the amount was computed under (empty: the system default, or the agreement alone).
+    policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
     enterprise_id: Mapped[int | None] = mapped_column(ForeignKey("enterprises.id"), index=True)
     base_id: Mapped[int | None] = mapped_column(ForeignKey("bases.id"), index=True)
     # The county whose bureau approves and pays.

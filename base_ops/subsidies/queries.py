@@ -11,7 +11,7 @@ from base_ops.accounts.models import Role
 from base_ops.core.errors import NotFound
 from base_ops.core.scope import region_contains
 from base_ops.extensions import db
-from base_ops.subsidies.models import ENTERPRISE_KINDS, Claim, ClaimKind, ClaimStatus, RejectionReason, SubsidySetting
+from base_ops.subsidies.models import ENTERPRISE_KINDS, Claim, ClaimKind, ClaimStatus, RejectionReason
 
 COMMITTED = (ClaimStatus.APPROVED, ClaimStatus.PAID)
 
@@ -84,10 +84,6 @@ def mask_account(value: str | None) -> str | None:
     return "*" * max(0, len(value) - 4) + value[-4:]
 
 
-def settings() -> dict[str, Decimal]:
-    return {row.key: Decimal(row.value) for row in db.session.execute(select(SubsidySetting)).scalars()}
-
-
 def active_reason_codes() -> set[str]:
     return set(db.session.execute(select(RejectionReason.code).where(RejectionReason.is_active)).scalars())
 
@@ -109,6 +105,7 @@ def claim_view(actor, claim: Claim) -> dict:
         "subject_key": claim.subject_key, "period": claim.period, "month": claim.period or None,
         "placement_id": claim.placement_id, "resident_id": claim.resident_id,
         "release_notice_id": claim.release_notice_id, "agreement_id": claim.agreement_id,
+        "policy_id": claim.policy_id,
         "enterprise_id": claim.enterprise_id, "base_id": claim.base_id, "region_code": claim.region_code,
         "amount": claim.amount, "rule": claim.rule, "payee_name": claim.payee_name, "payee_account": account,
         "resubmissions": claim.resubmissions, "reason_code": claim.reason_code, "reason": claim.reason,

@@ -1,25 +1,21 @@
-"""The reference data the amounts are computed from: rates and thresholds (SubsidySetting) and the
-rejection reason codes, maintained by an admin and audited (issue 6: "configurable reference data,
-not constants")."""
+"""The rejection reason codes, maintained by an admin and audited (issue 6: "configurable reference data,
+not constants"). The rates and thresholds the amounts are computed from are policy documents
+(base_ops/policies/)."""
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from base_ops.accounts.models import Role
 from base_ops.core import audit
-from base_ops.core.errors import NotFound, PermissionDenied, ValidationFailed
+from base_ops.core.errors import PermissionDenied, ValidationFailed
 from base_ops.core.unit_of_work import use_case
 from base_ops.extensions import db
-from base_ops.subsidies.models import RejectionReason, SubsidySetting
+from base_ops.subsidies.models import RejectionReason
 
-# Counts of months, days or times: whole numbers only.
-WHOLE_NUMBER_KEYS = frozenset({"living_allowance_months", "registration_grace_days", "lateness_step_days",
-                               "max_resubmissions"})
 CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
@@ -28,34 +24,8 @@ def _require_admin(actor) -> None:
         raise PermissionDenied(_("Only an administrator maintains subsidy reference data."))
 
 
-def settings_list() -> list[SubsidySetting]:
-    return list(db.session.scalars(select(SubsidySetting).order_by(SubsidySetting.key)))
-
-
 def reasons_list() -> list[RejectionReason]:
     return list(db.session.scalars(select(RejectionReason).order_by(RejectionReason.code)))
-
-
-@use_case
-def set_setting(actor, key: str, value) -> SubsidySetting:
-    """Change a rate or threshold; only the keys the rules know exist (no new keys from a form)."""
-    _require_admin(actor)
-    row = db.session.get(SubsidySetting, key or "")
-    if row is None:
-        raise NotFound(_("No such setting."))
-    try:
-        amount = Decimal(str(value).strip()).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed.on("value", _("must be a number")) from None
-    if amount < 0 or amount >= Decimal("10000000"):
-        raise ValidationFailed.on("value", _("must not be negative"))
-    if key in WHOLE_NUMBER_KEYS and (amount != amount.to_integral_value() or (key.endswith("_days") and amount == 0)):
-        raise ValidationFailed.on("value", _("must be a whole number"))
-    previous = str(row.value)
-    row.value = amount
-    audit.record(actor, "subsidy_setting_set", object_type="SubsidySetting", object_id=key, value=str(amount),
-                 previous=previous)
-    return row
 
 
 @use_case

@@ -16,18 +16,6 @@ from decimal import Decimal
 from flask_babel import gettext as _
 
 CENTS = Decimal("0.01")
-DEFAULT_SETTINGS: dict[str, Decimal] = {
-    "handover_same_county": Decimal("200"),
-    "handover_same_city": Decimal("300"),
-    "handover_same_province": Decimal("500"),
-    "handover_other_province": Decimal("1000"),
-    "living_allowance_months": Decimal("6"),
-    "registration_grace_days": Decimal("30"),
-    "lateness_step_days": Decimal("30"),
-    "max_resubmissions": Decimal("2"),
-}
-
-
 class NotEligible(Exception):
     """The claim does not meet its rule: `field` is the input at fault, `reason` says why."""
 
@@ -72,8 +60,29 @@ class Person:
     released_on: date
     registered_on: date | None
     hukou_region_code: str
+    subject_type: str  # "released" (刑满释放人员) or "correction_ended"
+    hardship_recorded_on: date | None  # 生活确有困难, recorded with its evidence
     dibao_since: date | None = None
     reoffended_on: date | None = None
+
+
+@dataclass(frozen=True)
+class AllowanceTerms:
+    """The living allowance's numbers from the policy in force for the person's 户籍 county in the month
+    claimed (policies.keys: living_allowance_months, registration_grace_days, lateness_step_days)."""
+
+    full_months: int
+    grace_days: int
+    step_days: int
+    source: str  # the document(s) and articles they come from, or 系统默认值
+
+
+@dataclass(frozen=True)
+class HandoverTerms:
+    """The handover tiers from the policy in force for the receiving county on the day of receipt."""
+
+    amounts: Mapping[str, Decimal]  # handover_same_county … handover_other_province
+    source: str
 
 
 # ---------------------------------------------------------------- months
@@ -111,15 +120,6 @@ def months_between(start: date, end: date) -> int:
     if add_months(start, months) > end:
         months -= 1
     return max(0, months)
-
-
-def _setting(settings: Mapping[str, Decimal], key: str) -> Decimal:
-    value = settings.get(key)
-    return Decimal(str(value)) if value is not None else DEFAULT_SETTINGS[key]
-
-
-def _int_setting(settings: Mapping[str, Decimal], key: str) -> int:
-    return int(_setting(settings, key))
 
 
 def _money(value) -> Decimal:
@@ -191,13 +191,11 @@ def monthly_subsidy(kind: str, terms: Terms, hire: Hire, *, month: str, earlier_
 
 # ---------------------------------------------------------------- living allowance
 
-def allowance_months(released_on: date, registered_on: date, settings: Mapping[str, Decimal]) -> int:
-    """months = 6 − ceil(max(0, days_from_release_to_registration − 30) / 30), floored at 0."""
-    full = _int_setting(settings, "living_allowance_months")
-    grace = _int_setting(settings, "registration_grace_days")
-    step = max(1, _int_setting(settings, "lateness_step_days"))
-    late = max(0, (registered_on - released_on).days - grace)
-    return max(0, full - math.ceil(late / step))
+def allowance_months(released_on: date, registered_on: date, terms: AllowanceTerms) -> int:
+    """months = 6 − ceil(max(0, days_from_release_to_registration − 30) / 30), floored at 0 (with the
+    policy's own 6, 30 and 30)."""
+    late = max(0, (registered_on - released_on).days - terms.grace_days)
+    return max(0, terms.full_months - math.ceil(late / max(1, terms.step_days)))
 
 
 def region_candidates(code: str) -> list[str]:
@@ -206,29 +204,38 @@ def region_candidates(code: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def living_allowance(person: Person, *, month: str, settings: Mapping[str, Decimal],
+def living_allowance(person: Person, *, month: str, terms: AllowanceTerms,
                      dibao: Mapping[tuple[str, int], Decimal]) -> tuple[Decimal, str]:
     """过渡性困难生活补助金 for one month (seed 002 三(三)): the dibao standard of the 户籍 region and
-    the month's year; consecutive months from the month of registration, at most `months`."""
+    the month's year; consecutive months from the month of registration, at most `months`. Only for a
+    person released from prison (the seed ties it to the 刑满释放证明书) whose 生活确有困难 is recorded
+    with its evidence."""
     try:
         first = parse_month(month)
     except ValueError:
         raise NotEligible("month", _("must be a month YYYY-MM")) from None
+    if person.subject_type != "released":
+        raise NotEligible("resident_id", _("the living allowance is for people released from prison (with a "
+                                           "刑满释放证明书), not for people whose community correction ended"))
+    if person.hardship_recorded_on is None:
+        raise NotEligible("resident_id", _("生活确有困难 (hardship) is not recorded with its evidence on the "
+                                           "resident's file"))
     if person.registered_on is None:
         raise NotEligible("resident_id", _("the resident has not registered"))
-    months = allowance_months(person.released_on, person.registered_on, settings)
+    months = allowance_months(person.released_on, person.registered_on, terms)
     late_days = (person.registered_on - person.released_on).days
     start = first_of(person.registered_on)
     if months == 0:
-        raise NotEligible("resident_id", _("registered %(days)s days after release: no allowance months remain",
-                                           days=late_days))
+        raise NotEligible("resident_id", _("registered %(days)s days after release: no allowance months remain "
+                                           "(%(source)s)", days=late_days, source=terms.source))
     index = (first.year - start.year) * 12 + first.month - start.month
     if not 0 <= index < months:
         raise NotEligible("month", _("the allowance covers %(months)s months from %(start)s", months=months,
                                      start=month_key(start)))
     if person.dibao_since is not None and first_of(person.dibao_since) <= first:
         raise NotEligible("month", _("dibao is paid in %(month)s", month=month))
-    if person.reoffended_on is not None and first_of(person.reoffended_on) <= first:
+    # Paid up to the month of the reoffence, none from the month after (seed 002 三(三): 重新犯罪的，不再发放).
+    if person.reoffended_on is not None and first_of(person.reoffended_on) < first:
         raise NotEligible("month", _("no allowance after reoffending"))
     for code in region_candidates(person.hukou_region_code):
         standard = dibao.get((code, first.year))
@@ -238,40 +245,58 @@ def living_allowance(person: Person, *, month: str, settings: Mapping[str, Decim
         raise NotEligible("resident_id", _("no dibao standard for region %(region)s in %(year)s",
                                            region=person.hukou_region_code, year=first.year))
     amount = _money(standard)
-    full = _int_setting(settings, "living_allowance_months")
     rule = (f"过渡性困难生活补助金：户籍地 {code} {first.year} 年低保标准 {amount} 元/月；"
-            f"释放后第 {late_days} 天报到，可享 {months} 个月（最多 {full} 个月），"
-            f"自 {month_key(start)} 起第 {index + 1} 个月")
+            f"释放后第 {late_days} 天报到，可享 {months} 个月（最多 {terms.full_months} 个月，"
+            f"逾期 {terms.grace_days} 天后每 {terms.step_days} 天扣减 1 个月），"
+            f"自 {month_key(start)} 起第 {index + 1} 个月；依据：{terms.source}")
     return amount, rule
 
 
 # ---------------------------------------------------------------- handover
 
-HANDOVER_LEVELS = (
-    (6, "handover_same_county", "同县"),
-    (4, "handover_same_city", "同市不同县"),
-    (2, "handover_same_province", "同省不同市"),
-    (0, "handover_other_province", "外省"),
+# The tier by the first level (province, city, county: digits of the GB/T 2260 code) at which the prison's
+# and the receiving region's codes differ; equal at every level both codes name → the same county.
+HANDOVER_TIERS = (
+    (2, "handover_other_province", "外省"),
+    (4, "handover_same_province", "同省不同市"),
+    (6, "handover_same_city", "同市不同县"),
 )
+SAME_COUNTY = ("handover_same_county", "同县")
+HANDOVER_KEYS = (*(key for _d, key, _l in HANDOVER_TIERS), SAME_COUNTY[0])
+
+
+def code_precision(code: str) -> int:
+    """How many leading digits of a GB/T 2260 code name a region: 2 (province PP0000), 4 (city PPCC00), 6."""
+    if code.endswith("0000"):
+        return 2
+    if code.endswith("00"):
+        return 4
+    return 6
+
+
+def handover_tier(prison_region_code: str, receiving_region_code: str) -> tuple[str, str]:
+    """(setting key, label) comparing the most precise codes both sides have: a prison recorded by its
+    city's code, in the receiving county's city, is not "another county" — nothing says it is."""
+    depth = min(code_precision(prison_region_code), code_precision(receiving_region_code))
+    for digits, key, label in HANDOVER_TIERS:
+        if digits <= depth and prison_region_code[:digits] != receiving_region_code[:digits]:
+            return key, label
+    return SAME_COUNTY
 
 
 def handover(*, is_key_subject: bool, collected_on: date | None, prison_region_code: str,
-             receiving_region_code: str, settings: Mapping[str, Decimal]) -> tuple[Decimal, str]:
-    """衔接经费补助 (seed 004 item 6): once per release notice, for a key subject actually collected."""
+             receiving_region_code: str, terms: HandoverTerms) -> tuple[Decimal, str]:
+    """衔接经费补助 (seed 004 item 6 as the default): once per release notice, for a key subject actually
+    collected; the tiers are the receiving county's policy on the day of receipt."""
     if not is_key_subject:
         raise NotEligible("release_notice_id", _("only key subjects are eligible"))
     if collected_on is None:
         raise NotEligible("release_notice_id", _("the person has not been collected"))
-    key, label = next((k, lbl) for digits, k, lbl in HANDOVER_LEVELS
-                      if prison_region_code[:digits] == receiving_region_code[:digits])
-    amount = _money(_setting(settings, key))
+    key, label = handover_tier(prison_region_code, receiving_region_code)
+    amount = _money(terms.amounts[key])
     rule = (f"衔接经费补助：监狱所在地 {prison_region_code}，接收地 {receiving_region_code}（{label}），"
-            f"{collected_on.isoformat()} 接回重点对象，补助 {amount} 元")
+            f"{collected_on.isoformat()} 接回重点对象，补助 {amount} 元；依据：{terms.source}")
     return amount, rule
-
-
-def max_handover(settings: Mapping[str, Decimal]) -> Decimal:
-    return max(_money(_setting(settings, key)) for _d, key, _l in HANDOVER_LEVELS)
 
 
 # ---------------------------------------------------------------- budget

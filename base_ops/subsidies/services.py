@@ -26,10 +26,13 @@ from base_ops.core.transitions import invalid_transition
 from base_ops.core.unit_of_work import before_first_write, use_case
 from base_ops.enterprises.models import PlacementAgreement
 from base_ops.extensions import db
+from base_ops.intake.models import ReleaseNotice
 from base_ops.intake.notices import queries as notices_queries
 from base_ops.org.models import Base, DibaoStandard
 from base_ops.placements import queries as placement_queries
+from base_ops.policies import services as policies
 from base_ops.residents import queries as resident_queries
+from base_ops.residents.models import Resident
 from base_ops.subsidies import queries, rules
 from base_ops.subsidies.models import (
     REJECTED_BY,
@@ -118,6 +121,24 @@ def dibao_table(hukou_region_code: str, year: int) -> dict[tuple[str, int], Deci
     return {(code, year): Decimal(monthly) for code, monthly in rows}
 
 
+def allowance_terms(hukou_region_code: str, month_first) -> tuple[rules.AllowanceTerms, int | None]:
+    """The living allowance's numbers for a 户籍 county in the month claimed (docs/domain.md "Policy differs by
+    region and changes over time") and the policy that set the number of months."""
+    full, grace, step = (policies.applied(key, hukou_region_code, month_first)
+                         for key in ("living_allowance_months", "registration_grace_days", "lateness_step_days"))
+    terms = rules.AllowanceTerms(full.whole, grace.whole, step.whole, policies.cite((full, grace, step)))
+    return terms, full.policy_id
+
+
+def handover_terms(receiving_region_code: str, received_on, prison_region_code: str
+                   ) -> tuple[rules.HandoverTerms, int | None]:
+    """The handover tiers of the receiving county on the day of receipt, and the policy that set the tier paid."""
+    values = {key: policies.applied(key, receiving_region_code, received_on) for key in rules.HANDOVER_KEYS}
+    paid, _label = rules.handover_tier(prison_region_code, receiving_region_code)
+    terms = rules.HandoverTerms({k: v.value for k, v in values.items()}, values[paid].citation())
+    return terms, values[paid].policy_id
+
+
 def _enterprise_claim(actor, kind: ClaimKind, placement_id, period: str) -> dict:
     if not isinstance(placement_id, int) or isinstance(placement_id, bool):
         raise ValidationFailed.on("placement_id", _("is required"))
@@ -145,22 +166,29 @@ def _enterprise_claim(actor, kind: ClaimKind, placement_id, period: str) -> dict
     return {"values": values, "compute": compute}
 
 
+def person_of(resident) -> rules.Person:
+    """The resident's facts the living allowance is decided on (also for the seed's history)."""
+    return rules.Person(released_on=resident.released_on, registered_on=resident.registered_on,
+                        hukou_region_code=resident.hukou_region_code, subject_type=str(resident.subject_type),
+                        hardship_recorded_on=resident.hardship_recorded_on, dibao_since=resident.dibao_since,
+                        reoffended_on=resident.reoffended_on)
+
+
 def _living_claim(actor, resident_id, period: str) -> dict:
     if not isinstance(resident_id, int) or isinstance(resident_id, bool):
         raise ValidationFailed.on("resident_id", _("is required"))
     resident = resident_queries.get_resident(actor, resident_id)
-    person = rules.Person(released_on=resident.released_on, registered_on=resident.registered_on,
-                          hukou_region_code=resident.hukou_region_code, dibao_since=resident.dibao_since,
-                          reoffended_on=resident.reoffended_on)
-    year = int(period[:4])
+    person = person_of(resident)
+    first = rules.parse_month(period)
+    terms, policy_id = allowance_terms(resident.hukou_region_code, first)
 
     def compute():
-        return rules.living_allowance(person, month=period, settings=queries.settings(),
-                                      dibao=dibao_table(resident.hukou_region_code, year))
+        return rules.living_allowance(person, month=period, terms=terms,
+                                      dibao=dibao_table(resident.hukou_region_code, first.year))
 
     values = {"kind": K.LIVING_ALLOWANCE, "subject_key": f"resident:{resident.id}", "period": period,
               "resident_id": resident.id, "base_id": resident.base_id, "payee_name": resident.name,
-              "payee_account": resident.bank_account}
+              "payee_account": resident.bank_account, "policy_id": policy_id}
     return {"values": values, "compute": compute}
 
 
@@ -177,14 +205,17 @@ def _handover_claim(actor, notice_id) -> dict:
         raise NotFound(_("No such release notice."))
     base = db.session.get(Base, base_id)
 
+    terms, policy_id = handover_terms(notice.receiving_region_code, notice.received_on, notice.prison_region_code)
+
     def compute():
         return rules.handover(is_key_subject=notice.is_key_subject, collected_on=notice.collected_on,
                               prison_region_code=notice.prison_region_code,
-                              receiving_region_code=notice.receiving_region_code, settings=queries.settings())
+                              receiving_region_code=notice.receiving_region_code, terms=terms)
 
     values = {"kind": K.HANDOVER, "subject_key": f"notice:{notice.id}", "period": "",
               "release_notice_id": notice.id, "resident_id": notice.resident_id, "base_id": base_id,
-              "payee_name": base.name, "payee_account": None, "region_code": notice.receiving_region_code}
+              "payee_name": base.name, "payee_account": None, "region_code": notice.receiving_region_code,
+              "policy_id": policy_id}
     return {"values": values, "compute": compute}
 
 
@@ -203,15 +234,43 @@ def _spec(actor, kind: ClaimKind, period: str, *, placement_id=None, resident_id
     return _handover_claim(actor, release_notice_id)
 
 
-def _recompute(actor, claim: Claim) -> tuple[Decimal, str]:
-    """The amount and rule again from today's facts and rates (a corrected claim resubmitted)."""
+def _recompute(actor, claim: Claim) -> tuple[Decimal, str, int | None]:
+    """The amount, rule and policy again from today's facts and the policy in force on the claim's deciding
+    day (a corrected claim resubmitted; an approved claim is never recomputed)."""
     kind = K(claim.kind)
     spec = _spec(actor, kind, claim.period, placement_id=claim.placement_id, resident_id=claim.resident_id,
                  release_notice_id=claim.release_notice_id)
     try:
-        return spec["compute"]()
+        return (*spec["compute"](), spec["values"].get("policy_id"))
     except rules.NotEligible as error:
         raise _not_eligible(error) from None
+
+
+def amount_under_policies(claim: Claim) -> tuple[Decimal, str, int | None] | None:
+    """The amount, rule line and policy a living-allowance or handover claim gets from its facts and the
+    policies as they answer now (None: no longer eligible). For a new policy's preview and for the drafts it
+    changes; the claim's facts are read directly, the caller (an admin entering a policy) sees no person."""
+    if claim.kind == K.LIVING_ALLOWANCE and claim.resident_id is not None:
+        resident = db.session.get(Resident, claim.resident_id)
+        first = rules.parse_month(claim.period)
+        terms, policy_id = allowance_terms(resident.hukou_region_code, first)
+        try:
+            amount, rule = rules.living_allowance(person_of(resident), month=claim.period, terms=terms,
+                                                  dibao=dibao_table(resident.hukou_region_code, first.year))
+        except rules.NotEligible:
+            return None
+        return amount, rule, policy_id
+    if claim.kind == K.HANDOVER and claim.release_notice_id is not None:
+        notice = db.session.get(ReleaseNotice, claim.release_notice_id)
+        terms, policy_id = handover_terms(notice.receiving_region_code, notice.received_on, notice.prison_region_code)
+        try:
+            amount, rule = rules.handover(is_key_subject=notice.is_key_subject, collected_on=notice.collected_on,
+                                          prison_region_code=notice.prison_region_code,
+                                          receiving_region_code=notice.receiving_region_code, terms=terms)
+        except rules.NotEligible:
+            return None
+        return amount, rule, policy_id
+    return Decimal(claim.amount), claim.rule, claim.policy_id
 
 
 @use_case(on_busy=_busy)
@@ -292,13 +351,14 @@ def submit(actor, claim: Claim) -> Claim:
     _require_scope(actor, claim)
     if _status(claim) != S.REJECTED:
         return _move(actor, claim, S.SUBMITTED)
-    limit = int(queries.settings().get("max_resubmissions", rules.DEFAULT_SETTINGS["max_resubmissions"]))
+    limit = policies.applied("max_resubmissions", claim.region_code, today()).whole
     if claim.resubmissions >= limit:
         raise Conflict(_("A rejected claim can be resubmitted at most %(max)s times.", max=limit),
                        code="too_many_resubmissions")
-    amount, rule = _recompute(actor, claim)
+    amount, rule, policy_id = _recompute(actor, claim)
     return _move(actor, claim, S.SUBMITTED, values={"resubmissions": claim.resubmissions + 1, "reason_code": None,
-                                                    "reason": None, "amount": amount, "rule": rule})
+                                                    "reason": None, "amount": amount, "rule": rule,
+                                                    "policy_id": policy_id})
 
 
 def _reason(reason_code, reason) -> tuple[str, str]:
@@ -333,8 +393,11 @@ def approve(actor, claim: Claim) -> Claim:
     refusal rolls the move back with the unit of work."""
     _require_role(actor, (Role.COUNTY_OFFICER,), _("Claims are approved by the county officer."))
     _require_scope(actor, claim)
+    from base_ops.subsidies.payees import require_payee_account  # issue 21: never approved for nobody
+
+    payee = require_payee_account(claim, S.APPROVED)
     agreement_id, amount = claim.agreement_id, Decimal(claim.amount)
-    _move(actor, claim, S.APPROVED)
+    _move(actor, claim, S.APPROVED, values=payee)
     if agreement_id is not None:
         budget = db.session.execute(
             select(PlacementAgreement.budget).where(PlacementAgreement.id == agreement_id).with_for_update()
@@ -367,4 +430,6 @@ def mark_paid(actor, claim: Claim) -> Claim:
     own unit of work (they are paid together or not at all)."""
     _require_role(actor, (Role.COUNTY_OFFICER,), _("Claims are paid by the county officer."))
     _require_scope(actor, claim)
-    return _move(actor, claim, S.PAID)
+    from base_ops.subsidies.payees import require_payee_account  # issue 21: never paid to nobody
+
+    return _move(actor, claim, S.PAID, values=require_payee_account(claim, S.PAID))

@@ -44,7 +44,7 @@ class Course(TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     base_id: Mapped[int] = mapped_column(ForeignKey("bases.id"), index=True)
     title: Mapped[str] = mapped_column(String(100))
-    skill: Mapped[str] = mapped_column(String(30))  # 电焊, 烹饪, 家政, 电工, 叉车, 保安 ...
+    skill: Mapped[str] = mapped_column(String(30))  # 电焊, 烹饪, 家政, 电工, 叉车 ... (older rows: 保安)
     trainer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     starts_on: Mapped[date]
     ends_on: Mapped[date]

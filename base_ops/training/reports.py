@@ -64,5 +64,6 @@ def attendance_sheet_xlsx(sheet: AttendanceSheet) -> bytes:
                  f"出勤率 =（出勤 + 迟到）÷（已上课次 − 请假） · {LEGEND}"],
         columns=columns,
         rows=rows,
+        identity_columns=2,  # 序号 and 姓名 on every printed page
     )
     return generate_xlsx([content])

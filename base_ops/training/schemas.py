@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from base_ops.core.api import PageArgsSchema, StrictSchema
-from base_ops.training.models import AttendanceStatus
+from base_ops.core.api import PageArgsSchema, StrictSchema, enum_values
+from base_ops.training.models import AttendanceStatus, EnrolmentStatus
 from base_ops.training.queries import course_status
 
 STATUSES = [s.value for s in AttendanceStatus]
@@ -35,7 +35,7 @@ class _CourseFields(StrictSchema):
 class CourseCreateSchema(_CourseFields):
     base_id = ma.fields.Integer(required=True, strict=True)
     title = _text(100, required=True)
-    skill = _text(30, required=True, metadata={"description": "电焊, 烹饪, 家政, 电工, 叉车, 保安 or 其他"})
+    skill = _text(30, required=True, metadata={"description": "电焊, 烹饪, 家政, 电工, 叉车 or 其他"})
     starts_on = ma.fields.Date(required=True)
     ends_on = ma.fields.Date(required=True)
     capacity = ma.fields.Integer(required=True, strict=True)
@@ -54,11 +54,13 @@ class CourseListArgsSchema(PageArgsSchema):
 class TrainingCourseSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     base_id = ma.fields.Integer(required=True)
-    base_name = ma.fields.Function(lambda c: c.base.name)
+    base_name = ma.fields.Function(lambda c: c.base.name, metadata={"type": "string"})
     title = ma.fields.String(required=True)
     skill = ma.fields.String(required=True)
-    trainer = ma.fields.Function(lambda c: c.trainer.username if c.trainer else None, allow_none=True)
-    trainer_name = ma.fields.Function(lambda c: c.trainer.display_name if c.trainer else None, allow_none=True)
+    trainer = ma.fields.Function(lambda c: c.trainer.username if c.trainer else None, allow_none=True,
+                                 metadata={"type": "string"})
+    trainer_name = ma.fields.Function(lambda c: c.trainer.display_name if c.trainer else None, allow_none=True,
+                                      metadata={"type": "string"})
     starts_on = ma.fields.Date(required=True)
     ends_on = ma.fields.Date(required=True)
     status = ma.fields.Function(lambda c: course_status(c), metadata={"enum": ["upcoming", "running", "ended"]})
@@ -101,7 +103,7 @@ class EnrolmentSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     course_id = ma.fields.Integer(required=True)
     resident_id = ma.fields.Integer(required=True)
-    name = ma.fields.Function(lambda e: e.resident.name)
+    name = ma.fields.Function(lambda e: e.resident.name, metadata={"type": "string"})
     enrolled_on = ma.fields.Date(required=True)
     status = ma.fields.Function(lambda e: e.status.value, metadata={"enum": ["enrolled", "withdrawn"]})
     certificate_number = ma.fields.String(allow_none=True)
@@ -126,7 +128,7 @@ class AttendancePutSchema(StrictSchema):
 class AttendanceLineSchema(ma.Schema):
     resident_id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
-    status = ma.fields.String(required=True)
+    status = ma.fields.String(required=True, metadata={"enum": enum_values(AttendanceStatus)})
 
 
 class AttendanceCountsSchema(ma.Schema):
@@ -154,5 +156,5 @@ class ProgressSchema(ma.Schema):
     completed = ma.fields.Boolean(required=True)
     enrolment_id = ma.fields.Integer()
     name = ma.fields.String()
-    status = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": enum_values(EnrolmentStatus)})
     certificate_number = ma.fields.String(allow_none=True)

@@ -55,6 +55,8 @@ def _course_form(course=None) -> CourseForm:
             "trainer": course.trainer.username if course.trainer else "",
             "threshold_percent": course.completion_threshold * 100})
         del form.base_id
+        if course.skill not in dict(form.skill.choices):  # an older course of a skill no longer offered keeps it
+            form.skill.choices = [*form.skill.choices, (course.skill, course.skill)]
     trainers = queries.trainers_of_bases([b.id for b in bases])
     form.trainer.choices = [("", _("No trainer yet"))] + [
         (u.username, f"{u.display_name} · {b.name}" if len(bases) > 1 else u.display_name)

@@ -123,7 +123,8 @@ def test_enterprise_posts_hires_and_the_manager_sees_the_placement(page, live_se
     with page.expect_navigation():
         row.locator("a").first.click()
     card = page.locator(".candidate-facts").inner_text()
-    assert "林志远" in card and ("清真" in card or "Halal" in card)  # until the lead translates the label
+    assert "林志远" in card
+    assert "清真" not in card and "Halal" not in card  # never the diet (docs/domain.md "What an enterprise may see")
     content = page.content()
     for secret in ("盗窃罪", "浙江省第一监狱", resident["id_number"], resident["id_number"][-4:]):
         assert secret not in content, f"the enterprise sees {secret!r}"

@@ -45,12 +45,16 @@ def test_counts(busy):
     assert later.expected_arrivals == 1
 
 
-def test_the_absence_flag_follows_the_setting_not_a_constant(busy, app, monkeypatch):
-    """issue 18: "Today" flagged absences after a hard-coded 3 nights; it follows the stays' setting."""
-    monkeypatch.setitem(app.config, "ABSENCE_FLAG_NIGHTS", 10)  # the resident has been away 5 nights
-    summary = today_summary.for_bases([busy.base_a], DAY)
+def test_the_absence_flag_follows_the_policy_not_a_constant(busy):
+    """issue 18: "Today" flagged absences after a hard-coded 3 nights; it follows the base's county policy."""
+    from base_ops.policies import changes
+
+    first = changes.adopt(busy.admin, {"region_code": busy.base_a.region_code, "title": "离站规则",
+                                       "effective_from": date(2020, 1, 1), "rules": {"absence_flag_nights": 10}})
+    summary = today_summary.for_bases([busy.base_a], DAY)  # the resident has been away 5 nights
     assert (summary.absent, summary.absent_flagged) == (1, 0)
-    monkeypatch.setitem(app.config, "ABSENCE_FLAG_NIGHTS", 4)
+    changes.adopt(busy.admin, {"region_code": busy.base_a.region_code, "title": "离站规则（修订）",
+                               "effective_from": DAY, "rules": {"absence_flag_nights": 4}, "supersedes_id": first.id})
     assert today_summary.for_bases([busy.base_a], DAY).absent_flagged == 1
 
 

@@ -16,7 +16,7 @@ from tests.enterprises.conftest import USCC_OTHER
 from tests.placements.conftest import hire, offer
 from tests.placements.helpers import admit_new_resident
 
-CANDIDATE_KEYS = {"name", "sex", "age", "diet", "skills", "courses"}
+CANDIDATE_KEYS = {"name", "sex", "age", "skills", "courses"}  # never the diet (docs/domain.md)
 REFERRAL_KEYS = {"id", "posting_id", "posting_title", "enterprise_id", "enterprise_name", "status", "referred_at",
                  "base_name", "candidate", "events", "placement_id"}
 
@@ -93,8 +93,7 @@ def test_enterprise_sees_only_the_allowed_candidate_fields(world, client, api_he
     data = response.json
     assert set(data) == REFERRAL_KEYS
     assert set(data["candidate"]) == CANDIDATE_KEYS
-    assert data["candidate"] == {"name": "张三", "sex": "male", "age": 41, "diet": "standard", "skills": [],
-                                 "courses": []}
+    assert data["candidate"] == {"name": "张三", "sex": "male", "age": 41, "skills": [], "courses": []}
     assert [e["to_status"] for e in data["events"]] == ["referred", "interviewing", "offered"]
     staff = client.get(f"/api/v1/referrals/{offered.id}", headers=api_headers(world.manager_a)).json
     assert staff["resident_id"] == world.resident_a.id and staff["base_id"] == world.base_a.id

@@ -6,7 +6,9 @@ assessment), health notes, bank account, case notes, phone and address. Then, as
 enterprise user, every page and API answer the matrix lets the enterprise reach is fetched
 (every GET endpoint with the world's ids, the list filters, error pages) together with the
 answers of the enterprise's own writes (status moves, the hire, checks); no sentinel may
-appear anywhere.
+appear anywhere. Nor the diet (docs/domain.md "What an enterprise may see": 病号餐 reveals a health
+condition, 清真 a religion; PIPL art. 28): resident_a eats 病号餐 here, and neither the word, the
+label nor the value may reach the enterprise.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ def _forbidden_patterns() -> list[tuple[str, re.Pattern]]:
         ("sentence", re.compile(rf"(?<!\d){SENTENCE_MONTHS}(?!\d)")),
         # field names of the file in data answers (the OpenAPI document names fields, holds no data)
         ("risk flag", re.compile(r'"(reoffend_risk|is_key_subject|state_security|false_identity)"\s*:')),
+        ("diet", re.compile(r'病号餐|清真|饮食|Medical diet|\bHalal\b|\bDiet\b|\bmedical\b|"diet"\s*:')),
     ]
     return patterns
 
@@ -65,6 +68,7 @@ def sentinel_world(world, db):
     resident.released_on = RELEASED_ON
     resident.sentence_months = SENTENCE_MONTHS
     resident.reoffend_risk = True
+    resident.diet = "medical"
     db.session.add(CaseNote(resident_id=resident.id, stay_id=world.stay_a.id, kind="talk", noted_on=date(2026, 11, 1),
                             text=SENTINELS["case_note"], author_id=world.manager_a.id))
     db.session.add(ReleaseNotice(id_number=ID_A, name=resident.name, prison_name=SENTINELS["prison_name"],
@@ -85,7 +89,7 @@ def _enterprise_may(endpoint: str) -> bool:
 def _check(label: str, response, problems: list[str]) -> None:
     body = response.get_data(as_text=True)
     for name, pattern in _forbidden_patterns():
-        if name == "risk flag" and label.startswith("/api/v1/openapi.json"):
+        if name in ("risk flag", "diet") and label.startswith("/api/v1/openapi.json"):
             continue
         if pattern.search(body):
             problems.append(f"{label} -> {response.status_code} shows the {name}")
@@ -163,4 +167,4 @@ def test_the_sentinels_are_really_there_for_staff(app, sentinel_world, login_as)
     world = sentinel_world
     body = login_as(world.manager_a).get(f"/residents/{world.resident_a.id}").get_data(as_text=True)
     found = {name for name, pattern in _forbidden_patterns() if pattern.search(body)}
-    assert {"offence", "prison_name", "masked id_number", "case_note", "release date", "sentence"} <= found
+    assert {"offence", "prison_name", "masked id_number", "case_note", "release date", "sentence", "diet"} <= found

@@ -1,7 +1,8 @@
-"""Concurrency: two hires racing for the last open position of a posting, and one referral hired
-twice at once. Exactly one wins; the other gets a clear 409 (posting_full / invalid_transition),
-never a 500, never a second placement, and open_positions never goes below zero. Likewise a
-placement ended twice at once, or ended and undone at once, makes one move (its state machine).
+"""Concurrency: two hires racing for the last open position of a posting, two hires racing for the last
+place of an agreement's hire quota, and one referral hired twice at once. Exactly one wins; the other
+gets a clear 409 (posting_full / quota_reached / invalid_transition), never a 500, never a second
+placement, and open_positions never goes below zero. Likewise a placement ended twice at once, or ended
+and undone at once, makes one move (its state machine).
 
 Like tests/beds/test_races.py: a database of its own (a SQLite file, or a PostgreSQL database
 created for the module when TEST_DATABASE_URL is set), threads with their own app contexts and
@@ -50,6 +51,23 @@ def _site(app) -> None:
                 enterprise_id=enterprise.id)
     app.config["RACE_BASE_ID"] = base.id
     app.config["RACE_ENTERPRISE_ID"] = enterprise.id
+    # an enterprise whose agreement allows one hire (the quota race)
+    from decimal import Decimal
+
+    from base_ops.enterprises.services import create_agreement
+
+    quota = create_enterprise(None, name="定额企业", uscc="91330106MA2GL8Y00P", region_code="330106",
+                              contact_name="李", contact_phone="0571-2")
+    create_user(None, username="race_quota_hr", role="enterprise", password="Correct-Horse-42",
+                enterprise_id=quota.id)
+    officer = create_user(None, username="race_officer", role="county_officer", password="Correct-Horse-42",
+                          region_code="330106")
+    create_agreement(officer, quota, starts_on=date(2026, 1, 1), ends_on=date(2027, 12, 31), hire_quota=1,
+                     min_contract_months=12, one_time_subsidy=Decimal("3000"), one_time_after_months=6,
+                     post_subsidy_monthly=Decimal("600"), post_subsidy_max_months=12,
+                     insurance_subsidy_monthly=Decimal("800"), insurance_subsidy_max_months=36,
+                     budget=Decimal("100000"))
+    app.config["RACE_QUOTA_ENTERPRISE_ID"] = quota.id
 
 
 def _user(username):
@@ -58,7 +76,8 @@ def _user(username):
     return db.session.scalar(select(User).where(User.username == username))
 
 
-def _offered_pair(app, tag: str, positions: int = 1) -> tuple[int, list[int]]:
+def _offered_pair(app, tag: str, positions: int = 1, hr_name: str = "race_hr",
+                  enterprise_key: str = "RACE_ENTERPRISE_ID") -> tuple[int, list[int]]:
     """A posting with `positions` and two residents referred to it and offered: (posting_id, referral ids)."""
     from base_ops.enterprises import services as enterprise_services
     from base_ops.placements import services
@@ -67,10 +86,10 @@ def _offered_pair(app, tag: str, positions: int = 1) -> tuple[int, list[int]]:
     with app.app_context():
         from base_ops.org.models import Base
 
-        manager, hr = _user("race_manager"), _user("race_hr")
+        manager, hr = _user("race_manager"), _user(hr_name)
         base = db.session.get(Base, app.config["RACE_BASE_ID"])
         posting = enterprise_services.create_posting(
-            hr, enterprise_id=app.config["RACE_ENTERPRISE_ID"], title=f"岗位{tag}", description="d",
+            hr, enterprise_id=app.config[enterprise_key], title=f"岗位{tag}", description="d",
             positions=positions, wage_min=3000, wage_max=4000, location="杭州", provides_housing=False)
         enterprise_services.open_posting(hr, posting)
         referral_ids = []
@@ -83,7 +102,7 @@ def _offered_pair(app, tag: str, positions: int = 1) -> tuple[int, list[int]]:
         return posting.id, referral_ids
 
 
-def _race(app, referral_ids: list[int]) -> list[str]:
+def _race(app, referral_ids: list[int], hr_name: str = "race_hr") -> list[str]:
     from base_ops.core.errors import DomainError
     from base_ops.placements import services
     from base_ops.placements.models import Referral
@@ -96,7 +115,7 @@ def _race(app, referral_ids: list[int]) -> list[str]:
         outcome = None
         with app.app_context():
             try:
-                hr = _user("race_hr")
+                hr = _user(hr_name)
                 referral = db.session.get(Referral, referral_id)
                 assert referral.status == "offered"  # read first: a SQLite worker holds a snapshot
                 barrier.wait()
@@ -137,6 +156,17 @@ def test_two_hires_race_for_the_last_position(race_app, round_):
     results = _race(race_app, referral_ids)
     assert results == ["ok", "posting_full"]
     assert _state(race_app, posting_id) == (0, 1)
+
+
+def test_two_hires_race_for_the_last_place_of_the_hire_quota(race_app):
+    """Two postings of one enterprise whose agreement allows one hire (two postings: no posting row
+    serialises the hires): one hire wins, the other is 409 quota_reached (counted under the agreement's
+    row lock), never two placements."""
+    pairs = [_offered_pair(race_app, f"Q{i}", hr_name="race_quota_hr", enterprise_key="RACE_QUOTA_ENTERPRISE_ID")
+             for i in range(2)]
+    results = _race(race_app, [referral_ids[0] for _posting, referral_ids in pairs], hr_name="race_quota_hr")
+    assert results == ["ok", "quota_reached"]
+    assert sorted(_state(race_app, posting_id) for posting_id, _ in pairs) == [(0, 1), (1, 0)]
 
 
 def test_the_same_referral_hired_twice_at_once(race_app):

@@ -10,8 +10,11 @@ richer world's ids and with the ids of objects that are not theirs, list pages w
 queries, every spreadsheet (cells decoded with openpyxl), the background export job pages and
 files, 403/404/405 error pages — and every same-site link found on their pages is followed one
 level. No sentinel may appear in any answer. The enterprise sees a candidate's name, sex, age,
-diet, skills and courses; the trainer names and enrolment only (docs/domain.md): for both, the masked
-ID number and the birth date are sentinels too.
+skills and courses; the trainer names and enrolment only (docs/domain.md): for both, the masked
+ID number and the birth date are sentinels too. Not the diet either (docs/domain.md "What an
+enterprise may see": 清真 reveals a religion, 病号餐 a health condition; PIPL art. 28): resident_a
+eats 清真 here (病号餐 in tests/placements/test_privacy.py), and no diet word, label or value may
+reach them.
 
 The detectors are shown to work in the same world: the base manager's view of the same file,
 of the export job's spreadsheet and of the payment batch does show them.
@@ -43,6 +46,7 @@ SENTINELS = {
     "notice_relief": f"SENTINEL-RELIEF-{TAG}",
     "notice_arrangement": f"SENTINEL-ARRANGE-{TAG}",
     "claim_reason": f"SENTINEL-REJECTED-{TAG}",
+    "hardship_evidence": f"SENTINEL-HARDSHIP-{TAG}",
 }
 BANK = "6222027394011587"
 PHONE = "13957203846"
@@ -50,6 +54,14 @@ RELEASED_ON = date(2019, 2, 27)
 DIBAO_SINCE = date(2021, 6, 17)
 SENTENCE_MONTHS = 8641
 MASKED_ID = ID_A[:6] + "********" + ID_A[-4:]
+
+
+# The diet of a person, in words (zh and en labels), as a value and as a field of a JSON answer.
+DIET_PATTERNS = [
+    ("diet (清真)", re.compile(r"清真|\bHalal\b|\bhalal\b")),
+    ("diet (病号餐)", re.compile(r"病号餐|Medical diet|\bmedical\b")),
+    ("diet (field)", re.compile(r'"diet"\s*:|饮食|\bDiet\b')),
+]
 
 
 def _date_pattern(day: date) -> str:
@@ -73,6 +85,7 @@ def forbidden() -> list[tuple[str, re.Pattern]]:
         ("sentence", re.compile(rf"(?<![\w.]){SENTENCE_MONTHS}(?![\w.])")),
         ("risk flag (JSON)", re.compile(r'"(reoffend_risk|state_security|false_identity|is_key_subject)"\s*:')),
         ("risk flag (badge)", re.compile(r"badge-(key|three-none|hardship)\b")),
+        *DIET_PATTERNS,
     ]
     return patterns
 
@@ -86,6 +99,8 @@ def sentinel_world(rich_world, db):
     resident.bank_account, resident.phone = BANK, PHONE
     resident.released_on, resident.dibao_since, resident.sentence_months = RELEASED_ON, DIBAO_SINCE, SENTENCE_MONTHS
     resident.reoffend_risk = resident.state_security = True
+    resident.diet = "halal"
+    resident.hardship_recorded_on, resident.hardship_evidence = date(2026, 9, 10), SENTINELS["hardship_evidence"]
     w.note_a.text = SENTINELS["case_note"]
     db.session.add(CaseNote(resident_id=resident.id, stay_id=w.stay_a.id, kind="talk", noted_on=date(2026, 12, 1),
                             text=SENTINELS["case_note"], author_id=w.manager_a.id))
@@ -113,7 +128,7 @@ def _leaks(pages: list[crawl.Fetched]) -> list[str]:
     problems = []
     for page in pages:
         for what, pattern in forbidden():
-            if what.startswith("risk flag (JSON)") and page.url.startswith("/api/v1/openapi.json"):
+            if what.startswith(("risk flag (JSON)", "diet")) and page.url.startswith("/api/v1/openapi.json"):
                 continue  # the API document names fields; it holds no data
             if pattern.search(page.text):
                 problems.append(f"{page.url} -> {page.status} shows the {what}")
@@ -174,7 +189,7 @@ def test_the_sentinels_are_found_where_staff_may_see_them(app, sentinel_world, l
     found = {what.split(" (")[0] for what in (line.split(" shows the ")[1] for line in _leaks(pages))}
     expected = {"offence", "prison_name", "health_notes", "case_note", "ID number", "bank account", "phone",
                 "release date", "dibao date", "sentence", "risk flag", "masked ID number", "notice_risk",
-                "leave_reason", "absence_note", "stay_note"}
+                "leave_reason", "absence_note", "stay_note", "diet", "hardship_evidence"}
     assert expected <= found, expected - found
     assert any("masked ID number" in line for line in _leaks(pages[3:4])), "the export job's file is read"
     assert any("bank account" in line for line in _leaks(pages[4:5])), "the payment batch's file is read"

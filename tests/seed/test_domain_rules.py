@@ -24,11 +24,10 @@ from base_ops.intake.stays.rules import eligibility_problem
 from base_ops.placements.models import Placement, Referral, ReferralEvent, ReferralStatus, RetentionCheck
 from base_ops.placements.queries import mark_for_check
 from base_ops.residents.models import Resident
-from base_ops.subsidies import queries as subsidy_queries
 from base_ops.subsidies import rules
 from base_ops.subsidies.batches import MONTHLY_KINDS
 from base_ops.subsidies.models import Claim, ClaimEvent, ClaimKind, PaymentBatch
-from base_ops.subsidies.services import dibao_table, hire_of, terms_of
+from base_ops.subsidies.services import allowance_terms, dibao_table, handover_terms, hire_of, person_of, terms_of
 from base_ops.training.models import Course, Enrolment
 from base_ops.training.queries import join_progress, progress_columns
 
@@ -46,7 +45,7 @@ def check_notice_deadlines(db) -> None:
     assert notices
     deadline = due_dates([n.received_on for n in notices])
     wrong = [(n.id, n.received_on, n.feedback_due_on) for n in notices
-             if (n.feedback_due_on, n.feedback_due_is_estimate) != deadline(n.received_on)]
+             if (n.feedback_due_on, n.feedback_due_is_estimate) != deadline(n.received_on, n.receiving_region_code)]
     assert wrong == []
 
 
@@ -61,7 +60,6 @@ def check_override_reasons(db) -> None:
 def check_claim_amounts(db) -> None:
     """Every claim's amount and rule line are what subsidies.rules gives for its facts, as filed: on its
     creation day, after the earlier months of its subject and kind."""
-    settings = subsidy_queries.settings()
     claims = _all(db, select(Claim).order_by(Claim.kind, Claim.subject_key, Claim.period))
     assert {ClaimKind(c.kind) for c in claims} == set(ClaimKind)
     earlier: dict[tuple[str, str], int] = defaultdict(int)
@@ -70,16 +68,18 @@ def check_claim_amounts(db) -> None:
         kind, filed_on = ClaimKind(claim.kind), _local_day(claim.created_at)
         if kind == ClaimKind.HANDOVER:
             notice = db.session.get(ReleaseNotice, claim.release_notice_id)
+            terms, policy_id = handover_terms(notice.receiving_region_code, notice.received_on,
+                                              notice.prison_region_code)
             expected = rules.handover(is_key_subject=notice.is_key_subject, collected_on=notice.collected_on,
                                       prison_region_code=notice.prison_region_code,
-                                      receiving_region_code=notice.receiving_region_code, settings=settings)
+                                      receiving_region_code=notice.receiving_region_code, terms=terms)
+            assert claim.policy_id == policy_id
         elif kind == ClaimKind.LIVING_ALLOWANCE:
             r = db.session.get(Resident, claim.resident_id)
-            person = rules.Person(released_on=r.released_on, registered_on=r.registered_on,
-                                  hukou_region_code=r.hukou_region_code, dibao_since=r.dibao_since,
-                                  reoffended_on=r.reoffended_on)
-            expected = rules.living_allowance(person, month=claim.period, settings=settings,
+            terms, policy_id = allowance_terms(r.hukou_region_code, rules.parse_month(claim.period))
+            expected = rules.living_allowance(person_of(r), month=claim.period, terms=terms,
                                               dibao=dibao_table(r.hukou_region_code, int(claim.period[:4])))
+            assert claim.policy_id == policy_id
         else:
             terms = terms_of(db.session.get(PlacementAgreement, claim.agreement_id))
             hire = hire_of(db.session.get(Placement, claim.placement_id))
@@ -165,7 +165,31 @@ def check_payment_batches(db) -> None:
     assert wrong == []
 
 
+def check_lawful_bars(db) -> None:
+    """No course trains for a job the law closes to residents, and no resident is referred to one
+    (docs/domain.md "Lawful bars on some jobs"; enterprises/bars.py)."""
+    from base_ops.enterprises import bars
+    from base_ops.enterprises.models import JobPosting
+
+    assert _all(db, select(Course))
+    assert [c.id for c in _all(db, select(Course)) if bars.bar_for_skill(c.skill)] == []
+    referred_to = _all(db, select(JobPosting).where(JobPosting.id.in_(select(Referral.posting_id))))
+    assert referred_to
+    assert [(p.id, p.title) for p in referred_to if p.bar is not None] == []
+
+
+def check_hire_quotas(db) -> None:
+    """No agreement has more hires within its period than its hire quota (placements.services.hire)."""
+    from base_ops.placements.queries import hires_within
+
+    agreements = _all(db, select(PlacementAgreement))
+    assert agreements
+    assert [(a.id, a.hire_quota, hires_within(a)) for a in agreements if hires_within(a) > a.hire_quota] == []
+
+
 def check_world(db) -> None:
+    check_lawful_bars(db)
+    check_hire_quotas(db)
     check_notice_deadlines(db)
     check_override_reasons(db)
     check_claim_amounts(db)

@@ -105,7 +105,7 @@ def test_editing_keeps_capacity_above_enrolments_and_sessions_inside_the_dates(w
 def test_trainer_sees_only_his_courses_and_managers_their_bases(world, factory, db):
     other_trainer = factory.user("trainer", username="trainer_a2", bases=[world.base_a])
     mine = make_course(world)
-    theirs = make_course(world, title="保安培训", skill="保安", trainer="trainer_a2")
+    theirs = make_course(world, title="叉车培训", skill="叉车", trainer="trainer_a2")
     db.session.commit()
 
     trainer_courses = {c.id for c in queries.list_courses(world.trainer_a)}

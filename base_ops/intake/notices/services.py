@@ -1,7 +1,8 @@
 """Release-notice use cases: register a notice, its receipt (回执) and collection (必接必送); the work calendar.
 
 Seed 004 item 4: the prison sends a 《释放通知书》 about a month before release;
-the receiving office answers with a receipt within 5 working days. Seed 002
+the receiving office answers with a receipt within 5 working days (the default; the receiving county's
+policy decides, policies/keys.py receipt_working_days). Seed 002
 二(三)2: key subjects are collected from the prison by staff.
 
 Validation of one notice is a pure function (`validate_notice`) over rules
@@ -33,10 +34,9 @@ from base_ops.core.workdays import WorkCalendar, WorkCalendarDay, add_working_da
 from base_ops.extensions import db
 from base_ops.intake.models import ReleaseNotice
 from base_ops.org.models import Region, RegionLevel
+from base_ops.policies import services as policies
 from base_ops.residents.models import Resident
 
-# The receipt is due within 5 working days of receipt (seed 004 item 4).
-FEEDBACK_WORKING_DAYS = 5
 NOTICE_FIELDS = (
     "id_number", "name", "prison_name", "prison_region_code", "expected_release_on", "received_on",
     "receiving_region_code", "risk_assessment", "relief_advice", "is_key_subject",
@@ -234,7 +234,8 @@ def build_notice(actor, clean: Mapping[str, Any], due: tuple[date, bool], reside
 def register_notice(actor, *, id_number, name, prison_name, prison_region_code, expected_release_on, received_on,
                     receiving_region_code, is_key_subject, risk_assessment=None,
                     relief_advice=None) -> ReleaseNotice:
-    """Register a prison's release notice; the receipt falls due 5 working days after receipt (seed 004 item 4).
+    """Register a prison's release notice; the receipt falls due the receiving county's policy's working days
+    after receipt (5 by default, seed 004 item 4).
 
     The receiving county must lie in the actor's scope. One notice per person
     and expected release date: a repeat is 409 notice_exists with its id, also for
@@ -256,7 +257,7 @@ def register_notice(actor, *, id_number, name, prison_name, prison_region_code, 
         if existing is not None:
             raise notice_exists(existing)
         resident_id = resident_ids_by_id_number([clean["id_number"]]).get(clean["id_number"])
-        due = add_working_days(clean["received_on"], FEEDBACK_WORKING_DAYS)
+        due = feedback_due(clean["received_on"], clean["receiving_region_code"])
         notice = build_notice(actor, clean, due, resident_id)
         db.session.add(notice)
         audit.record(actor, "notice_registered", notice, receiving_region_code=notice.receiving_region_code,
@@ -273,16 +274,23 @@ def _winner_id(clean: Mapping[str, Any]) -> int | None:
     return _existing_notice_id(clean["id_number"], clean["expected_release_on"])
 
 
-def feedback_due(received_on: date) -> tuple[date, bool]:
-    return add_working_days(received_on, FEEDBACK_WORKING_DAYS)
+def receipt_working_days(receiving_region_code: str, received_on: date) -> int:
+    """The 回执 is due within this many working days: the receiving county's policy on the day of receipt
+    (seed 004 item 4 sets 5 by default; policies/keys.py receipt_working_days)."""
+    return policies.applied("receipt_working_days", receiving_region_code, received_on).whole
 
 
-def due_dates(received: list[date]) -> Callable[[date], tuple[date, bool]]:
-    """Receipt deadlines for many notices from one calendar query (the bulk import)."""
+def feedback_due(received_on: date, receiving_region_code: str) -> tuple[date, bool]:
+    return add_working_days(received_on, receipt_working_days(receiving_region_code, received_on))
+
+
+def due_dates(received: list[date]) -> Callable[[date, str], tuple[date, bool]]:
+    """Receipt deadlines for many notices, (received_on, receiving county) → (due, is_estimate), from one
+    calendar query (the bulk import, the seed)."""
     if not received:
         return feedback_due
-    calendar = WorkCalendar.covering(received, FEEDBACK_WORKING_DAYS)
-    return lambda day: due_with(calendar, day, FEEDBACK_WORKING_DAYS)
+    calendar = WorkCalendar.covering(received, receipt_working_days("", max(received)))
+    return lambda day, region_code: due_with(calendar, day, receipt_working_days(region_code, day))
 
 
 def _day_problem(day: date | None, not_before: date | None, not_before_msg: str) -> str | None:

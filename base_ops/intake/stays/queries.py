@@ -2,7 +2,7 @@
 
 Flags (docs/domain.md "At the base"): an overstay (open longer than the base's
 maximum stay; flagged, not blocked), an absence without leave of more than
-ABSENCE_FLAG_NIGHTS nights (脱管 risk), from ABSENCE_CLOSE_NIGHTS nights the stay
+the base's county policy's `absence_flag_nights` (脱管 risk), from ABSENCE_CLOSE_NIGHTS nights the stay
 may be closed as self_left, and an open stay without a bed tonight.
 """
 
@@ -58,6 +58,7 @@ class StayFacts:
     bed: dict | None
     absent_since: date | None
     absent_nights: int | None
+    flag_nights: int  # more nights away are flagged: the base's county policy on the night
     absence_id: int | None = None
 
     @property
@@ -66,7 +67,7 @@ class StayFacts:
 
     @property
     def is_absent_flagged(self) -> bool:
-        return self.absent_nights is not None and self.absent_nights > absence_flag_nights()
+        return self.absent_nights is not None and self.absent_nights > self.flag_nights
 
     @property
     def may_close_as_self_left(self) -> bool:
@@ -83,7 +84,8 @@ class StayFacts:
         return [name for name, on in names if on]
 
 
-def _facts(stay: Stay, max_stay_days: int, bed: dict | None, absence_id, absent_since, night: date) -> StayFacts:
+def _facts(stay: Stay, max_stay_days: int, bed: dict | None, absence_id, absent_since, night: date,
+           region_code: str) -> StayFacts:
     end = stay.discharged_on or night
     return StayFacts(
         status=stay.state.value,  # the model's word for where the stay is (Stay.transitions)
@@ -93,13 +95,15 @@ def _facts(stay: Stay, max_stay_days: int, bed: dict | None, absence_id, absent_
         absent_since=absent_since,
         absent_nights=(night - absent_since).days if absent_since else None,
         absence_id=absence_id,
+        flag_nights=absence_flag_nights(region_code, night),
     )
 
 
 def _with_bed_and_absence(stmt: Select, night: date) -> Select:
     """Add the bed covering `night` and the open absence to a select over Stay (outer joins: one query)."""
     return (
-        stmt.add_columns(Base.max_stay_days, Bed.id, Bed.label, Room.name, Absence.id, Absence.start_on)
+        stmt.add_columns(Base.max_stay_days, Base.region_code, Bed.id, Bed.label, Room.name, Absence.id,
+                         Absence.start_on)
         .join(Base, Base.id == Stay.base_id)
         .outerjoin(BedAssignment, and_(BedAssignment.stay_id == Stay.id,
                                        covers(BedAssignment.start_on, BedAssignment.end_on, night)))
@@ -110,9 +114,9 @@ def _with_bed_and_absence(stmt: Select, night: date) -> Select:
 
 
 def _row_facts(row, night: date) -> StayFacts:
-    stay, max_days, bed_id, label, room, absence_id, absent_since = row
+    stay, max_days, region_code, bed_id, label, room, absence_id, absent_since = row
     bed = {"id": bed_id, "label": label, "room": room} if bed_id else None
-    return _facts(stay, max_days, bed, absence_id, absent_since, night)
+    return _facts(stay, max_days, bed, absence_id, absent_since, night, region_code)
 
 
 def stay_facts(stay: Stay, night: date | None = None) -> StayFacts:

@@ -43,8 +43,8 @@ class StaySchema(ma.Schema):
         "description": "open for longer than the base's maximum stay (flagged, not blocked)"})
     absent_since = ma.fields.Date(allow_none=True, metadata={"description": "first night of an open absence"})
     flags = ma.fields.List(ma.fields.String(), metadata={
-        "description": "overstay, absent (more than 3 nights without leave), may_close_self_left "
-                       "(30 nights or more), no_bed"})
+        "description": "overstay, absent (more nights without leave than the base's county policy allows, "
+                       "3 by default), may_close_self_left (30 nights or more), no_bed"})
 
 
 class StayListArgsSchema(PageArgsSchema):

@@ -31,9 +31,9 @@ from base_ops.extensions import db
 from base_ops.intake.models import Absence, Destination, Leave, Stay, StayState
 from base_ops.intake.stays.rules import eligibility_problem
 from base_ops.org.queries import get_base
+from base_ops.policies import services as policies
 from base_ops.residents.queries import get_resident
 
-MINIMUM_AGE = 16  # under 16 without compulsory schooling: refer to school (seed 000 art. 14)
 REASON_MAX = 500
 
 
@@ -51,9 +51,10 @@ on_constraint(OPEN_STAY_INDEX, lambda: OpenStayExists(_("This person already has
 on_constraint("uq_absences_one_open_per_stay", _absence_open)
 
 
-def absence_flag_nights() -> int:
-    """More nights than this away without leave is flagged (脱管 risk; docs/domain.md, configurable)."""
-    return int(current_app.config.get("ABSENCE_FLAG_NIGHTS", 3))
+def absence_flag_nights(region_code: str, on: date) -> int:
+    """More nights than this away without leave is flagged (脱管 risk): the base's county policy on the day
+    (docs/domain.md "Leave and absence"; policies/keys.py absence_flag_nights)."""
+    return policies.applied("absence_flag_nights", region_code, on).whole
 
 
 def absence_close_nights() -> int:
@@ -101,9 +102,9 @@ def admit(actor, *, resident_id: int, base_id: int, admitted_on: date, bed_id: i
 
     Refuses (nothing written): a base or resident outside the manager's scope
     (404); a date in the future or before release (422 admitted_on); a child
-    under 16 (422 minor: refer to school, seed 000 art. 14); someone past his
-    support period (422 not_eligible, seed 002 二(三)3); someone outside the
-    admitted categories (三无, key subject, special hardship; seed 004 item 7)
+    under the county policy's minimum age, 16 by default (422 minor: refer to school,
+    seed 000 art. 14); someone past his support period (422 not_eligible, seed 002 二(三)3);
+    someone outside the admitted categories (三无, key subject, special hardship; seed 004 item 7)
     or aged 16-17 unless an override reason is given, which is audited
     (422 not_eligible); a second open stay anywhere (409 open_stay_exists).
     """
@@ -117,11 +118,14 @@ def admit(actor, *, resident_id: int, base_id: int, admitted_on: date, bed_id: i
                                                    date=resident.released_on.isoformat()))
     referral_source = _text(referral_source, "referral_source", required=False, max_length=100)
     override_reason = _text(override_reason, "override_reason", required=False, max_length=REASON_MAX)
-    if resident.age_on(admitted_on) < MINIMUM_AGE:
+    # A child who has not finished compulsory schooling goes to school, not to a base: the age is the base's
+    # county policy on the day of admission (seed 000 art. 14 sets 16 for Shanxi; policies/keys.py).
+    minimum_age = policies.applied("minimum_admission_age", base.region_code, admitted_on)
+    if resident.age_on(admitted_on) < minimum_age.whole:
         raise ValidationFailed.on(
             "resident_id",
-            _("%(name)s is under 16: refer him or her to school instead "
-              "(Shanxi Measures on Resettlement and Support, art. 14).", name=resident.name),
+            _("%(name)s is under %(age)s: refer him or her to school instead (%(source)s).", name=resident.name,
+              age=minimum_age.whole, source=minimum_age.citation()),
             code="minor")
     if admitted_on > resident.support_ends_on:
         raise NotEligible.on("admitted_on", _("is outside the support period, which ended on %(date)s",
@@ -253,7 +257,9 @@ def discharge(actor, stay: Stay, *, discharged_on: date, destination: str, note:
     before admission or in the future, an unknown destination, `other` without a
     note, a date before an open absence began (422, naming the field).
     The bed assignment ends at discharged_on (half-open: that night is free),
-    later assignments are removed, and an open absence ends that day.
+    later assignments are removed, and an open absence ends that day. A discharge as `reoffended`
+    records the reoffence on the person that day, unless an earlier one is recorded (docs/domain.md
+    "Living allowance": the allowance stops from the month after).
     """
     machine = Stay.transitions
     machine.require_mover(actor, StayState.DISCHARGED, instance=stay)
@@ -292,6 +298,12 @@ def discharge(actor, stay: Stay, *, discharged_on: date, destination: str, note:
     audit.record(actor, machine.audit_action, stay, discharged_on=discharged_on.isoformat(),
                  destination=destination_value.value, days=(discharged_on - stay.admitted_on).days,
                  bed_ids=sorted({a.bed_id for a in ended}))
+    if destination_value is Destination.REOFFENDED:
+        from base_ops.residents import services as residents  # the residents' file is theirs to write
+
+        resident = stay.resident
+        if resident.reoffended_on is None or resident.reoffended_on > discharged_on:
+            residents.record_reoffence(actor, resident, on=discharged_on)
     return stay
 
 
