@@ -50,8 +50,15 @@ def _instance_secret_key(instance: Path) -> str:
 def _select_locale():
     from flask import current_app
 
+    from base_ops.core.api import is_api_request
+
+    languages, default = current_app.config["LANGUAGES"], current_app.config["BABEL_DEFAULT_LOCALE"]
+    if request and is_api_request():
+        # An API caller has no session to keep a choice in: it asks per request (`Accept-Language: en`), and is
+        # answered in Chinese unless it asks for a language the app has (issue 21; docs/api.md "Conventions").
+        return request.accept_languages.best_match(languages, default=default)
     lang = session.get("lang") if request else None
-    return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    return lang if lang in languages else default
 
 
 def _init_extensions(app: Flask) -> None:
@@ -128,6 +135,8 @@ def _register_blueprints(app: Flask) -> None:
     from base_ops.org.views import bp as org_bp
     from base_ops.placements.api import blp as placements_blp
     from base_ops.placements.views import bp as placements_bp
+    from base_ops.policies.api import blp as policies_blp
+    from base_ops.policies.views import bp as policies_bp
     from base_ops.reports.dashboard.api import blp as reports_blp
     from base_ops.reports.dashboard.views import bp as reports_bp
     from base_ops.reports.exports.views import bp as exports_bp
@@ -146,7 +155,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(enterprises_bp)
     app.register_blueprint(audit_bp)
     for bp in (residents_bp, notices_bp, stays_bp, beds_bp, meals_bp, training_bp, placements_bp, subsidies_bp,
-               reports_bp, monthly_bp, exports_bp):
+               reports_bp, monthly_bp, exports_bp, policies_bp):
         app.register_blueprint(bp)
 
     api = BaseOpsApi(app, spec_kwargs={
@@ -155,7 +164,7 @@ def _register_blueprints(app: Flask) -> None:
     })
     for blp in (auth_blp, reference_blp, audit_blp, residents_blp, notices_blp, stays_blp, beds_blp, meals_blp,
                 training_blp, enterprises_blp, placements_blp, subsidies_blp, reports_blp,
-                monthly_blp):
+                monthly_blp, policies_blp):
         api.register_blueprint(blp, url_prefix=API_PREFIX)
         csrf.exempt(blp)  # bearer tokens, no cookies: CSRF does not apply
     app.extensions["base_ops_api"] = api

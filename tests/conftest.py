@@ -143,13 +143,20 @@ class Factory:
             room = services.create_room(None, base, name=room_name, sex=sex)
             for label in labels:
                 services.create_bed(None, room, label=label, in_service_from=date(2025, 1, 1))
-        return base
+        return self._with_account(base)
 
     def enterprise(self, region_code="330106", uscc="91330106MA27XK3L01", name=None):
         from base_ops.enterprises.services import create_enterprise
 
-        return create_enterprise(None, name=name or f"企业{self._next()}", uscc=uscc, region_code=region_code,
-                                 contact_name="王经理", contact_phone="0571-88000000")
+        return self._with_account(create_enterprise(None, name=name or f"企业{self._next()}", uscc=uscc,
+                                                    region_code=region_code, contact_name="王经理",
+                                                    contact_phone="0571-88000000"))
+
+    def _with_account(self, payee):
+        """A bank account to pay its claims to: approval refuses a claim without one (subsidies/payees.py)."""
+        payee.bank_account = f"6217000010{payee.id:08d}"
+        self.db.session.commit()
+        return payee
 
     def user(self, role, *, username=None, region_code=None, bases=(), enterprise=None, totp=False,
              password=PASSWORD):
@@ -221,7 +228,8 @@ def _people(db, w):
                         prison_region_code="330106", offence="盗窃罪", sentence_months=36,
                         registered_on=date(2026, 9, 10), is_homeless=True, has_no_relatives=True,
                         is_unemployed=True, health_notes="高血压", bank_account="6222020200112233445",
-                        phone="13800000000", base_id=base.id)
+                        phone="13800000000", base_id=base.id, hardship_recorded_on=date(2026, 9, 10),
+                        hardship_evidence="村委会出具的生活困难证明")
 
     w.resident_a = person(ID_A, "张三", "male", date(1985, 3, 12), w.base_a, "330106")
     w.resident_b = person(ID_B, "李四", "female", date(1990, 7, 8), w.base_b, "330110")

@@ -4,8 +4,9 @@ import marshmallow as ma
 from flask_smorest import Blueprint
 
 from base_ops.audit_log import queries
-from base_ops.core.api import PageArgsSchema, page_schema, paginate
+from base_ops.core.api import PageArgsSchema, enum_values, page_schema, paginate
 from base_ops.core.audit import AuditEvent
+from base_ops.core.roles import Role
 from base_ops.extensions import db
 
 blp = Blueprint("audit_api", __name__, description="Audit log (auditor only)")
@@ -26,7 +27,7 @@ class AuditEventSchema(ma.Schema):
     seq = ma.fields.Integer(required=True)
     occurred_at = ma.fields.DateTime(required=True)
     actor_username = ma.fields.String(allow_none=True)
-    actor_role = ma.fields.String(allow_none=True)
+    actor_role = ma.fields.String(allow_none=True, metadata={"enum": enum_values(Role)})
     action = ma.fields.String(required=True)
     object_type = ma.fields.String(allow_none=True)
     object_id = ma.fields.String(allow_none=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
 
 from base_ops.beds.models import BedAssignment
 from base_ops.extensions import db
@@ -35,6 +36,35 @@ def occupants_by_bed(base_id: int, night: date) -> dict[int, dict]:
     ).all()
     return {bed_id: {"resident_id": resident_id, "stay_id": stay_id, "name": name}
             for bed_id, resident_id, stay_id, name in rows}
+
+
+def out_of_service_night(bed: Bed, from_on: date) -> date | None:
+    """The first night on or after `from_on` the bed is out of service, or None if it serves them all."""
+    night = from_on
+    for period in sorted(bed.service_periods, key=lambda p: p.start_on):
+        if period.end_on is not None and period.end_on <= night:
+            continue
+        if period.start_on > night:
+            return night
+        if period.end_on is None:
+            return None
+        night = period.end_on
+    return night
+
+
+def free_bed_ids(base_ids: list[int], from_on: date) -> set[int]:
+    """Beds of the bases free every night from `from_on` on: in service from then on and held by no
+    assignment ending after it. The very test `place_in_bed` applies (beds/services.py), so an admission
+    dated in the past is offered only beds it can really take (issue 21)."""
+    if not base_ids:
+        return set()
+    taken = (select(BedAssignment.bed_id)
+             .where(or_(BedAssignment.end_on.is_(None), BedAssignment.end_on > from_on)))
+    beds = db.session.execute(
+        select(Bed).join(Room).where(Room.base_id.in_(base_ids), Bed.id.not_in(taken))
+        .options(selectinload(Bed.service_periods))
+    ).unique().scalars()
+    return {bed.id for bed in beds if out_of_service_night(bed, from_on) is None}
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 import marshmallow as ma
 
-from base_ops.core.api import StrictSchema
+from base_ops.core.api import StrictSchema, enum_values
+from base_ops.org.models import Sex
 
 STATES = ["vacant", "occupied", "on_leave", "out_of_service"]
 
@@ -16,7 +17,7 @@ class BoardTileSchema(ma.Schema):
     label = ma.fields.String(required=True)
     room_id = ma.fields.Integer(required=True)
     room_name = ma.fields.String(required=True)
-    sex = ma.fields.String(required=True)
+    sex = ma.fields.String(required=True, metadata={"enum": enum_values(Sex)})
     state = ma.fields.String(required=True, metadata={"enum": STATES})
     stay_id = ma.fields.Integer(allow_none=True, required=True)
     resident_id = ma.fields.Integer(allow_none=True, required=True)

@@ -30,6 +30,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from base_ops.beds.models import BedAssignment
+from base_ops.beds.queries import out_of_service_night
 from base_ops.core import audit
 from base_ops.core.errors import Conflict, NotFound, ValidationFailed
 from base_ops.core.unit_of_work import before_first_write, flush, is_busy, on_constraint, use_case
@@ -113,20 +114,6 @@ def _bed_of_stay_base(actor, stay, bed_id) -> Bed:
     if bed.room.base_id != stay.base_id:
         raise ValidationFailed.on("bed_id", _("is not a bed of this stay's base"))
     return bed
-
-
-def out_of_service_night(bed: Bed, from_on: date) -> date | None:
-    """The first night on or after `from_on` the bed is out of service, or None if it serves them all."""
-    night = from_on
-    for period in sorted(bed.service_periods, key=lambda p: p.start_on):
-        if period.end_on is not None and period.end_on <= night:
-            continue
-        if period.start_on > night:
-            return night
-        if period.end_on is None:
-            return None
-        night = period.end_on
-    return night
 
 
 def assignments_from(stay_id: int, on: date) -> list[BedAssignment]:

@@ -83,6 +83,11 @@ ENDPOINT_ACCESS: dict[str, str | frozenset[Role]] = {
     "residents_api.update_resident": frozenset({BM}),
     "residents_api.list_case_notes": frozenset({CO, BM}),
     "residents_api.create_case_note": frozenset({BM}),
+    "residents_api.record_reoffence": frozenset({CO, BM}),
+    "residents_api.record_hardship": frozenset({CO, BM}),
+    "residents.record_reoffence": frozenset({CO, BM}),
+    "residents.record_hardship": frozenset({CO, BM}),
+    "residents.clear_hardship": frozenset({CO, BM}),
     # ---- Release notices and the working-day calendar (intake/notices_*)
     # (add notices.* and notices_api.* endpoints here)
     "notices.list_notices": frozenset({CO, BM}),
@@ -92,6 +97,7 @@ ENDPOINT_ACCESS: dict[str, str | frozenset[Role]] = {
     "notices.record_collection": frozenset({CO, BM}),
     "notices.import_upload": frozenset({CO, BM}),
     "notices.import_confirm": frozenset({CO, BM}),
+    "notices.import_template": frozenset({CO, BM}),
     "notices.calendar": frozenset({A}),
     "notices.set_calendar_day": frozenset({A}),
     "notices_api.create_notice": frozenset({CO, BM}),
@@ -99,6 +105,7 @@ ENDPOINT_ACCESS: dict[str, str | frozenset[Role]] = {
     "notices_api.get_notice": frozenset({CO, BM}),
     "notices_api.record_feedback": frozenset({CO, BM}),
     "notices_api.record_collection": frozenset({CO, BM}),
+    "notices_api.import_template": frozenset({CO, BM}),
     # ---- Admission, stays, leave, absence, discharge (intake/stays_*)
     # (add stays.* and stays_api.* endpoints here)
     "stays.list_stays": frozenset({CO, BM}),
@@ -166,6 +173,8 @@ ENDPOINT_ACCESS: dict[str, str | frozenset[Role]] = {
     # ---- Enterprises, agreements, postings (enterprises/) and referrals, placements (placements/)
     # (add enterprises.*, enterprises_api.*, placements.* and placements_api.* endpoints here)
     "enterprises.enterprise_detail": frozenset({A, CO}),
+    "subsidies.set_enterprise_account": frozenset({A, CO}),
+    "subsidies.set_base_account": frozenset({A, CO}),
     "enterprises.agreement_history": frozenset({A, CO, EN}),
     "enterprises.new_agreement": frozenset({CO}),
     "enterprises.list_postings": frozenset({CO, BM, EN}),
@@ -240,7 +249,6 @@ ENDPOINT_ACCESS: dict[str, str | frozenset[Role]] = {
     "subsidies.pay_batch": frozenset({CO}),
     "subsidies.batch_xlsx": frozenset({CO}),
     "subsidies.reference_data": frozenset({A}),
-    "subsidies.set_setting": frozenset({A}),
     "subsidies.set_reason": frozenset({A}),
     # ---- Reports (reports/dashboard/views.py, reports/dashboard/api.py): dashboards, rate reports, report spreadsheets
     # (add reports.* and reports_api.* endpoints here)
@@ -267,6 +275,19 @@ ENDPOINT_ACCESS: dict[str, str | frozenset[Role]] = {
     "exports.job_detail": frozenset({CO, BM}),
     "exports.job_status": frozenset({CO, BM}),
     "exports.download": frozenset({CO, BM}),
+    # ---- Policies (policies/): documents by region and date; the admin enters and ends them, the people who
+    # apply the rules read which document decides (docs/api.md "Policies").
+    "policies.policy_list": frozenset({A, CO, BM}),
+    "policies.policy_detail": frozenset({A, CO, BM}),
+    "policies.new_policy": frozenset({A}),
+    "policies.end_policy": frozenset({A}),
+    "policies_api.create_policy": frozenset({A}),
+    "policies_api.preview_policy": frozenset({A}),
+    "policies_api.list_policies": frozenset({A, CO, BM}),
+    "policies_api.list_keys": frozenset({A, CO, BM}),
+    "policies_api.effective": frozenset({A, CO, BM}),
+    "policies_api.get_policy": frozenset({A, CO, BM}),
+    "policies_api.end_policy": frozenset({A}),
     # Audit (三权分立: the auditor reads the log and nothing else)
     "audit.list_events": frozenset({AU}),
     "audit_api.list_events": frozenset({AU}),

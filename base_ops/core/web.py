@@ -27,7 +27,14 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from base_ops.core import audit, bounds
-from base_ops.core.api import IdConverter, TextConverter, error_body, is_api_path, is_api_request
+from base_ops.core.api import (
+    IdConverter,
+    TextConverter,
+    error_body,
+    is_api_path,
+    is_api_request,
+    translate_problem,
+)
 from base_ops.core.db import WRITING_METHODS, utcnow
 from base_ops.core.errors import DatabaseUnavailable, DomainError, ValidationFailed, is_database_unavailable
 from base_ops.core.permissions import ANY_USER, PUBLIC, access_for
@@ -232,8 +239,8 @@ def _flatten(problems) -> list[str]:
     if isinstance(problems, dict):
         return [f"{k}: {p}" for k, v in problems.items() for p in _flatten(v)]
     if isinstance(problems, list):
-        return [str(p) for p in problems]
-    return [str(problems)]
+        return [translate_problem(str(p)) for p in problems]
+    return [translate_problem(str(problems))]
 
 
 def handle_domain_error(error: DomainError):

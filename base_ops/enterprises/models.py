@@ -17,6 +17,7 @@ from base_ops.core.enums import enum_column
 from base_ops.core.errors import PermissionDenied
 from base_ops.core.roles import Role
 from base_ops.core.transitions import StateMachine
+from base_ops.enterprises.bars import Bar, bar_for_title
 from base_ops.extensions import db
 from base_ops.org.models import Region
 
@@ -31,6 +32,8 @@ class Enterprise(TimestampMixin, db.Model):
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     contact_name: Mapped[str] = mapped_column(String(50))
     contact_phone: Mapped[str] = mapped_column(String(30))
+    # The account its claims are paid to (收款账号); approval refuses a claim without one (issue 21).
+    bank_account: Mapped[str | None] = mapped_column(String(40))
 
     region: Mapped[Region] = relationship(lazy="joined")
 
@@ -160,6 +163,13 @@ class JobPosting(TimestampMixin, db.Model):
 
     transitions = StateMachine(moves=POSTING_MOVES, movers=_posting_mover, words=_status_word,
                                refused=_not_the_owner, moved_first=_moved_first, event=_record_move)
+
+    @property
+    def bar(self) -> Bar | None:
+        """The law closing this job to people with a record, read from the title (postings have no job-kind
+        field), or None (docs/domain.md "Lawful bars on some jobs"): the posting is allowed and says so, and
+        the base refers no resident to it."""
+        return bar_for_title(self.title)
 
     def can(self, move: str, actor) -> bool:
         """Whether the actor may move this posting to `move` now (the page shows open/close by it)."""

@@ -91,20 +91,26 @@ class PostingCreateSchema(StrictSchema):
 class PostingSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     enterprise_id = ma.fields.Integer(required=True)
-    enterprise_name = ma.fields.Function(lambda p: p.enterprise.name, required=True)
+    enterprise_name = ma.fields.Function(lambda p: p.enterprise.name, required=True, metadata={"type": "string"})
     title = ma.fields.String(required=True)
     description = ma.fields.String(required=True)
     requirements = ma.fields.String(allow_none=True, required=True)
     positions = ma.fields.Integer(required=True)
     open_positions = ma.fields.Integer(required=True)
     is_full = ma.fields.Function(lambda p: p.open_positions == 0, required=True,
-                                 metadata={"description": "no position open: referrals are refused"})
+                                 metadata={"type": "boolean", "description": "no position open: referrals are refused"})
     wage_min = ma.fields.Decimal(places=2, as_string=True, required=True)
     wage_max = ma.fields.Decimal(places=2, as_string=True, required=True)
     location = ma.fields.String(required=True)
     provides_housing = ma.fields.Boolean(required=True)
     status = ma.fields.String(required=True, metadata={"enum": _STATUSES})
     created_at = ma.fields.DateTime(required=True)
+    # A job closed by law to people with a record (docs/domain.md "Lawful bars on some jobs").
+    is_barred = ma.fields.Function(lambda p: p.bar is not None, required=True, metadata={
+        "type": "boolean", "description": "a job closed by law to people with a record: no resident is referred"})
+    barred_by = ma.fields.Function(lambda p: p.bar.citation() if p.bar else None, allow_none=True, required=True,
+                                   metadata={"type": "string",
+                                             "description": "the law and article, e.g. 《保安服务管理条例》 第十七条"})
 
 
 class PostingListArgsSchema(PageArgsSchema):

@@ -25,13 +25,16 @@ def export_roster(actor, base: Base, day: date) -> bytes:
     summary = Sheet(
         name="就餐统计",
         title=f"{base.name} 就餐名单",
-        filters=[f"日期：{day.isoformat()}", f"就餐人数：{sum(counts.values())}"],
+        filters=[f"基地：{base.name}", f"日期：{day.isoformat()}", f"就餐人数：{sum(counts.values())}"],
         columns=[Column("餐别", 10), *(Column(str(DIET_LABELS[d]), 10, "int") for d in counts),
                  Column("合计", 10, "int")],
         rows=[[str(MEAL_LABELS[m]), *counts.values(), sum(counts.values())] for m in queries.MEALS],
     )
     detail = Sheet(
         name="名单",
+        title=f"{base.name} 就餐名单（姓名）",
+        filters=[f"基地：{base.name}", f"日期：{day.isoformat()}", f"就餐人数：{len(lines)}"],
+        identity_columns=2,
         columns=[Column("序号", 6, "int"), Column("姓名", 14), Column("饮食", 10), Column("房间", 10),
                  Column("床位", 8)],
         rows=([i, line.name, str(DIET_LABELS[line.diet]), line.room or "", line.bed or ""]

@@ -7,7 +7,7 @@ from base_ops.accounts.models import Role
 from base_ops.core.actor import current_actor
 from base_ops.core.api import PageArgsSchema, page_schema, paginate
 from base_ops.core.clock import today
-from base_ops.core.errors import NotFound
+from base_ops.core.errors import NotFound, ValidationFailed
 from base_ops.extensions import db
 from base_ops.org import queries, services
 from base_ops.org.models import Base
@@ -90,8 +90,17 @@ def update_bed(body, bed_id):
 @blp.arguments(BedNightQuerySchema, location="query")
 @blp.response(200, BedNightSchema(many=True))
 def list_base_beds(args, base_id):
-    """Occupants are shown to base managers and county officers; the admin sees beds only (三权分立)."""
+    """Occupants are shown to base managers and county officers; the admin sees beds only (三权分立).
+
+    With `from`, only the beds free every night from that date on (issue 21: an admission dated in the past)."""
     base = queries.get_base(current_actor(), base_id)
+    if args["from_on"] is not None:
+        if args["on"] is not None:
+            raise ValidationFailed.on("from", _("give either on or from, not both"))
+        from base_ops.beds.queries import free_bed_ids  # beds build on org: imported late, no cycle
+
+        free = free_bed_ids([base.id], args["from_on"])
+        return [bed for bed in queries.beds_of_base(base, args["from_on"], with_occupants=False) if bed["id"] in free]
     return queries.beds_of_base(base, args["on"] or today(), with_occupants=current_actor().role != Role.ADMIN)
 
 

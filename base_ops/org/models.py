@@ -66,6 +66,8 @@ class Base(TimestampMixin, db.Model):
     # CNY per person per day, for the meal cost.
     meal_standard: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("30.00"))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # The account the handover claims of the base are paid to (收款账号; issue 21).
+    bank_account: Mapped[str | None] = mapped_column(String(40))
 
     region: Mapped[Region] = relationship(lazy="joined")
     rooms: Mapped[list[Room]] = relationship(

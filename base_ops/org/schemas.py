@@ -2,14 +2,15 @@
 
 import marshmallow as ma
 
-from base_ops.core.api import StrictSchema
+from base_ops.core.api import StrictSchema, enum_values
 from base_ops.core.clock import today
+from base_ops.org.models import RegionLevel, Sex
 
 
 class RegionSchema(ma.Schema):
     code = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
-    level = ma.fields.String(required=True)
+    level = ma.fields.String(required=True, metadata={"enum": enum_values(RegionLevel)})
 
 
 class RegionQuerySchema(StrictSchema):
@@ -45,7 +46,7 @@ class RoomSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     base_id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)
-    sex = ma.fields.String(required=True)
+    sex = ma.fields.String(required=True, metadata={"enum": enum_values(Sex)})
 
 
 class BedCreateSchema(StrictSchema):
@@ -83,13 +84,16 @@ class BedNightSchema(ma.Schema):
     id = ma.fields.Integer(required=True)
     label = ma.fields.String(required=True)
     room = ma.fields.Nested(BedRoomSchema, required=True)
-    sex = ma.fields.String(required=True)
+    sex = ma.fields.String(required=True, metadata={"enum": enum_values(Sex)})
     in_service = ma.fields.Boolean(required=True)
     occupant = ma.fields.Nested(OccupantSchema, allow_none=True, required=True)
 
 
 class BedNightQuerySchema(StrictSchema):
-    on = ma.fields.Date(load_default=None)
+    on = ma.fields.Date(load_default=None, metadata={"description": "the night shown (default today)"})
+    from_on = ma.fields.Date(data_key="from", load_default=None, metadata={
+        "description": "only the beds free every night from this date on (no assignment on or after it, in "
+                       "service): for an admission dated in the past; not with `on`"})
 
 
 class DibaoPutSchema(StrictSchema):

@@ -199,6 +199,11 @@ def approve_many(actor, claim_ids: list[int]) -> list[tuple[int, str | None]]:
 
 # ---------------------------------------------------------------- export
 
+SIGN_OFF = ["经办人：＿＿＿＿＿＿＿＿　　日期：＿＿＿＿年＿＿月＿＿日",
+            "复核人：＿＿＿＿＿＿＿＿　　日期：＿＿＿＿年＿＿月＿＿日",
+            "审批人：＿＿＿＿＿＿＿＿　　日期：＿＿＿＿年＿＿月＿＿日"]
+
+
 def export_batch(actor, batch: PaymentBatch) -> bytes:
     """The batch as a spreadsheet: payee, account (masked unless permitted), amount, rule, claim ids, totals."""
     from base_ops.subsidies import queries
@@ -214,12 +219,17 @@ def export_batch(actor, batch: PaymentBatch) -> bytes:
         filters=[f"区县：{region.name if region else ''}（{batch.region_code}）", f"月份：{batch.period}",
                  f"状态：{'已支付' if BatchStatus(batch.status) == BatchStatus.PAID else '待支付'}",
                  f"导出日期：{today().isoformat()}"],
-        columns=[Column("申请编号", 10, "int"), Column("补贴类型", 20), Column("所属月份", 10), Column("收款人", 24),
-                 Column("收款账号", 24), Column("金额（元）", 14, "money"), Column("计算依据", 60)],
-        rows=[[c.id, KIND_NAMES_ZH[ClaimKind(c.kind)], c.period or "", c.payee_name or "",
-               (c.payee_account if full_account else queries.mask_account(c.payee_account)) or "", c.amount, c.rule]
+        # Payee, account and amount side by side on one printed line (issue 21), the rule last; the
+        # list ends with the sign-off of those who pay it.
+        columns=[Column("申请编号", 10, "int"), Column("收款人", 24), Column("收款账号", 24),
+                 Column("金额（元）", 14, "money"), Column("补贴类型", 20), Column("所属月份", 10),
+                 Column("计算依据", 50)],
+        rows=[[c.id, c.payee_name or "", (c.payee_account if full_account else queries.mask_account(c.payee_account))
+               or "", c.amount, KIND_NAMES_ZH[ClaimKind(c.kind)], c.period or "", c.rule]
               for c in claims],
-        totals=[None, "合计", "", f"{len(claims)} 笔", "", total_of(claims), ""],
+        totals=[None, f"合计 {len(claims)} 笔", "", total_of(claims), "", "", ""],
+        identity_columns=2,
+        closing=SIGN_OFF,
     )
     content = generate_xlsx([sheet], constant_memory=False)
     with unit_of_work():

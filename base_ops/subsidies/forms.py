@@ -44,12 +44,13 @@ class BatchForm(FlaskForm):
     period = StringField(_l("Month (YYYY-MM)"), validators=[DataRequired(), MONTH])
 
 
-class SettingForm(FlaskForm):
-    key = HiddenField(validators=[DataRequired()])
-    value = StringField(_l("Value"), validators=[DataRequired(), Length(max=20)])
-
-
 class ReasonForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
     label = StringField(_l("Label"), validators=[DataRequired(), Length(max=100)])
     is_active = BooleanField(_l("In use"), default=True)
+
+
+class PayeeAccountForm(FlaskForm):
+    """The account an enterprise's or a base's claims are paid to (issue 21); empty clears it."""
+
+    bank_account = StringField(_l("Bank account (收款账号)"), validators=[Optional(), Length(max=40)])

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_babel import lazy_gettext as _l
 
 from base_ops.core.api import PageArgsSchema, StrictSchema
 from base_ops.subsidies.models import ClaimKind, ClaimStatus
 
 _KINDS = [k.value for k in ClaimKind]
 _STATUSES = [s.value for s in ClaimStatus]
-_MONTH = ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="must be a month YYYY-MM")
+_MONTH = ma.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error=_l("must be a month YYYY-MM"))
 
 
 class ClaimCreateSchema(StrictSchema):
@@ -41,8 +42,8 @@ class ClaimListArgsSchema(PageArgsSchema):
 
 
 class ClaimEventSchema(ma.Schema):
-    from_status = ma.fields.String(allow_none=True, required=True)
-    to_status = ma.fields.String(required=True)
+    from_status = ma.fields.String(allow_none=True, required=True, metadata={"enum": _STATUSES})
+    to_status = ma.fields.String(required=True, metadata={"enum": _STATUSES})
     actor_id = ma.fields.Integer(allow_none=True, required=True)
     at = ma.fields.DateTime(required=True)
     reason_code = ma.fields.String(allow_none=True, required=True)
@@ -60,6 +61,9 @@ class ClaimSchema(ma.Schema):
     release_notice_id = ma.fields.Integer(allow_none=True, required=True)
     agreement_id = ma.fields.Integer(allow_none=True, required=True,
                                      metadata={"description": "the agreement version the amount was computed under"})
+    policy_id = ma.fields.Integer(allow_none=True, required=True, metadata={
+        "description": "the policy document the amount was computed under (null: the system default, or the "
+                       "agreement alone for enterprise kinds)"})
     enterprise_id = ma.fields.Integer(allow_none=True, required=True)
     base_id = ma.fields.Integer(allow_none=True, required=True)
     region_code = ma.fields.String(required=True, metadata={"description": "the county that approves and pays"})

@@ -23,15 +23,15 @@ from base_ops.placements import queries as placement_queries
 from base_ops.placements.models import Placement
 from base_ops.residents import queries as resident_queries
 from base_ops.residents.models import Resident
-from base_ops.subsidies import batches, evidence, queries, reference, services
+from base_ops.subsidies import batches, evidence, payees, queries, reference, services
 from base_ops.subsidies.forms import (
     BatchForm,
     ClaimForm,
     EvidenceForm,
+    PayeeAccountForm,
     ReasonForm,
     RejectForm,
     ReviewForm,
-    SettingForm,
 )
 from base_ops.subsidies.models import BatchStatus, Claim, ClaimKind, ClaimStatus, PaymentBatch, RejectionReason
 from base_ops.subsidies.vocabulary import KIND_LABELS, STATUS_LABELS
@@ -329,29 +329,13 @@ def batch_xlsx(batch_id: int):
 # ---------------------------------------------------------------- reference data (admin)
 
 def _render_reference(reason_form=None, status: int = 200):
-    return render_template("subsidies/reference.html", settings=reference.settings_list(),
-                           reasons=reference.reasons_list(), setting_form=SettingForm(formdata=None),
+    return render_template("subsidies/reference.html", reasons=reference.reasons_list(),
                            reason_form=reason_form or ReasonForm(formdata=None)), status
 
 
 @bp.get("/admin/reference/subsidies")
 def reference_data():
     return _render_reference()
-
-
-@bp.post("/admin/reference/subsidies/settings")
-def set_setting():
-    form = SettingForm()
-    if form.validate_on_submit():
-        try:
-            reference.set_setting(current_actor(), form.key.data, form.value.data)
-        except DomainError as error:
-            flash_error(error)
-        else:
-            flash(_("Setting saved."), "success")
-    else:
-        flash(_("Give a value."), "danger")
-    return redirect(url_for("subsidies.reference_data"))
 
 
 @bp.post("/admin/reference/subsidies/reasons")
@@ -366,3 +350,35 @@ def set_reason():
         flash(_("Rejection reason saved."), "success")
         return redirect(url_for("subsidies.reference_data"))
     return _render_reference(form, 422)
+
+
+# ---------------------------------------------------------------- payee accounts (issue 21)
+
+def _set_payee_account(payee, back: str):
+    form = PayeeAccountForm()
+    if form.validate_on_submit():
+        try:
+            payees.set_bank_account(current_actor(), payee, form.bank_account.data)
+        except DomainError as error:
+            flash_error(error)
+        else:
+            flash(_("Bank account saved."), "success")
+    else:
+        flash(_("The bank account is at most 40 characters."), "danger")
+    return redirect(back)
+
+
+@bp.post("/enterprises/<int:enterprise_id>/payee-account")
+def set_enterprise_account(enterprise_id: int):
+    from base_ops.enterprises.queries import get_enterprise
+
+    enterprise = get_enterprise(current_actor(), enterprise_id)
+    return _set_payee_account(enterprise, url_for("enterprises.enterprise_detail", enterprise_id=enterprise.id))
+
+
+@bp.post("/admin/bases/<int:base_id>/payee-account")
+def set_base_account(base_id: int):
+    from base_ops.org.queries import get_base
+
+    base = get_base(current_actor(), base_id)
+    return _set_payee_account(base, url_for("org.base_detail", base_id=base.id))

@@ -103,9 +103,14 @@ def _endpoint(method: str, path: str) -> str | None:
     return endpoint
 
 
+# A path parameter with a fixed set of values (an enum in the document): one of them, to find the route.
+_PATH_SAMPLES = {"name": "occupancy"}
+
+
 @functools.cache
 def _operation_endpoint(method: str, path_template: str) -> str:
-    return _endpoint(method, re.sub(r"\{[^}]+\}", "1", path_template))
+    path = re.sub(r"\{([^}]+)\}", lambda match: _PATH_SAMPLES.get(match.group(1), "1"), path_template)
+    return _endpoint(method, path)
 
 
 def _allowed_roles(endpoint: str) -> frozenset[str]:

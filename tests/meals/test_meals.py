@@ -100,9 +100,15 @@ def test_roster_page_and_spreadsheet(kitchen, login_as):
     assert sheet.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(sheet.data))
     names = book["名单"]
-    values = [row for row in names.iter_rows(min_row=2, values_only=True)]
-    assert len(values) == 3
-    formula_cell = next(c for row in names.iter_rows(min_row=2) for c in row if str(c.value).startswith("="))
+    cells = [row for row in names.iter_rows(values_only=True)]
+    # The name sheet prints on its own: a title, the base and the date above the names (issue 21).
+    assert "就餐名单" in cells[0][0] and cells[1][0] == f"基地：{kitchen.base_a.name}"
+    assert cells[2][0] == "日期：2026-10-12"
+    header = next(i for i, row in enumerate(cells) if row[0] == "序号")
+    assert len(cells[header + 1:]) == 3
+    assert names.print_title_rows == f"${header + 1}:${header + 1}"
+    formula_cell = next(c for row in names.iter_rows(min_row=header + 2) for c in row
+                        if str(c.value).startswith("="))
     assert formula_cell.data_type == "s"  # written as text, never a formula
     assert client.get(f"/meals?base_id={kitchen.base_b.id}").status_code == 404
 

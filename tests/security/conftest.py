@@ -51,11 +51,12 @@ class Rich:
     absence: object
     leaver: object  # resident_c, discharged from base A
     leaver_stay: object
+    policy: object  # a county's policy document
 
     def ids(self) -> dict:
         """URL parameter values for the richer world (the sample values point at the enterprise's objects)."""
         return {"claim_id": self.post_claim.id, "batch_id": self.batch.id, "evidence_id": self.evidence.id,
-                "job_id": self.job.id, "absence_id": self.absence.id}
+                "job_id": self.job.id, "absence_id": self.absence.id, "policy_id": self.policy.id}
 
     def other_ids(self) -> dict:
         """A second set: the base's claim (living allowance), the officer's job and the leaver."""
@@ -123,6 +124,13 @@ def rich_world(app, world, db, monkeypatch, tmp_path):
     db.session.commit()
 
     training.record_attendance(w.trainer_a, w.session_a, [{"resident_id": w.resident_a.id, "status": "present"}])
+    from base_ops.policies import changes as policies
+
+    w.rich_policy = policies.adopt(w.admin, {"region_code": "330106", "title": "西湖区安置帮教办法",
+                                             "document_no": "西政〔2026〕1号", "issued_by": "西湖区人民政府",
+                                             "effective_from": date(2020, 1, 1),
+                                             "rules": {"absence_flag_nights": 3},
+                                             "articles": {"absence_flag_nights": "第十二条"}})
     notice_services.set_calendar_day(w.admin, day=date(2026, 12, 31), is_workday=False, note="元旦调休")
 
     post, _ = claims.create_claim(w.enterprise_user, kind="post_subsidy", placement_id=w.placement_a.id,
@@ -160,5 +168,5 @@ def rich_world(app, world, db, monkeypatch, tmp_path):
 
     w.rich = Rich(post_claim=post, insurance_claim=insurance, living_claim=living, handover_claim=handover,
                   batch=batch, evidence=item, job=job, officer_job=officer_job, failed_job=failed_job,
-                  absence=absence, leaver=leaver, leaver_stay=leaver_stay)
+                  absence=absence, leaver=leaver, leaver_stay=leaver_stay, policy=w.rich_policy)
     return w

@@ -61,6 +61,7 @@ def sample_values(world) -> dict:
         "job_id": 1,  # nor an export job
         "token_id": 1,  # an API token: only its owner's account page revokes it
         "name": "occupancy",  # a report name (reports_api.report_spreadsheet)
+        "policy_id": 1,  # the plain world has no policy document: a 404 for the roles let in
         # Modules add sample values for new URL parameters here.
     }
 
@@ -68,6 +69,7 @@ def sample_values(world) -> dict:
 # Query parameters a GET route cannot answer without (a 422 otherwise): added to its URL in every sweep.
 REQUIRED_QUERIES = {
     "monthly_api.get_monthly": "month=2026-11",
+    "policies_api.effective": "region_code=330106",
 }
 
 

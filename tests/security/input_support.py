@@ -313,6 +313,12 @@ def _complete(side: Side, db, seq: int) -> None:
                                  receiving_region_code=side.county, is_key_subject=True,
                                  feedback_due_on=date(2026, 11, 27))
     db.session.add(side.notice2)
+    from base_ops.policies import services as policies
+
+    side.policy = policies.create_policy(None, {"region_code": side.county, "title": f"{tag}离站管理办法",
+                                                "effective_from": date(2020, 1, 1),
+                                                "rules": {"absence_flag_nights": 3},
+                                                "articles": {"absence_flag_nights": "第十二条"}})
     side.bed_free = next(bed for room in side.base.rooms for bed in room.beds if bed.id != side.bed.id) \
         if side.name == "A" else side.bed  # base B's one bed is free: resident_b has none
     db.session.commit()
@@ -572,7 +578,11 @@ WRITES: list[Write] = [
     Write("enterprises.set_phrase_active", AD, lambda s: {"active": "0"}, url={"phrase_id": Lit(1)}),
     Write("notices.set_calendar_day", AD, lambda s: {"is_workday": "0", "note": "测试"},
           url={"day": Lit("2026-12-24")}),
-    Write("subsidies.set_setting", AD, lambda s: {"key": "living_allowance_months", "value": "5"}),
+    Write("policies.new_policy", AD, lambda s: {
+        "region_code": s.county, "title": "测试办法", "document_no": "测〔2026〕1号", "issued_by": "",
+        "effective_from": "2026-01-01", "effective_to": "", "rule-receipt_working_days": "7",
+        "article-receipt_working_days": "第四条", "action": "save"}),
+    Write("policies.end_policy", AD, lambda s: {"effective_to": "2026-12-31"}, url={"policy_id": "policy"}),
     Write("subsidies.set_reason", AD, lambda s: {"code": "test_reason", "label": "测试原因", "is_active": "y"}),
     # ---- enterprises, postings (pages)
     Write("enterprises.new_agreement", CO, lambda s: {"starts_on": "2027-01-01", "ends_on": "2027-12-31",
@@ -581,6 +591,10 @@ WRITES: list[Write] = [
     Write("enterprises.new_posting", EN, lambda s: {**POSTING, "requirements": "", "positions": "2",
                                                     "wage_min": "3000", "wage_max": "4000",
                                                     "provides_housing": "y"}),
+    Write("subsidies.set_enterprise_account", CO, lambda s: {"bank_account": "6217000010123456789"},
+          url={"enterprise_id": "enterprise"}),
+    Write("subsidies.set_base_account", CO, lambda s: {"bank_account": "6217000010123456780"},
+          url={"base_id": "base"}),
     Write("enterprises.open_posting", EN, url={"posting_id": "posting_draft"}),
     Write("enterprises.close_posting", EN, url={"posting_id": "posting"}),
     # ---- residents, notices (pages)
@@ -594,6 +608,10 @@ WRITES: list[Write] = [
         "is_unemployed": "y", "diet": "halal", "phone": "13900000000"}, url={"resident_id": "resident"}),
     Write("residents.add_case_note", BM, lambda s: {"kind": "talk", "noted_on": "2026-12-14", "text": "谈心"},
           url={"resident_id": "resident"}),
+    Write("residents.record_reoffence", BM, lambda s: {"on": "2026-12-10"}, url={"resident_id": "resident"}),
+    Write("residents.record_hardship", BM, lambda s: {"evidence": "村委会出具的生活困难证明",
+                                                      "recorded_on": "2026-12-14"}, url={"resident_id": "resident"}),
+    Write("residents.clear_hardship", BM, url={"resident_id": "resident"}),
     Write("notices.new_notice", CO, lambda s: {**_notice_body(s), "is_key_subject": "1", "risk_assessment": "",
                                                "relief_advice": ""}),
     Write("notices.record_feedback", CO, lambda s: {"fb-sent_on": "2026-12-15", "fb-arrangement": "派车接回"},
@@ -681,6 +699,15 @@ WRITES: list[Write] = [
           url={"bed_id": "bed_free"}),
     Write("reference_api.put_dibao", AD, lambda s: {"monthly": "1200.00"},
           url={"region_code": "county", "year": Lit(2027)}),
+    Write("policies_api.create_policy", AD, lambda s: {"region_code": s.county, "title": "测试办法",
+                                                       "effective_from": "2026-01-01",
+                                                       "rules": {"receipt_working_days": 7},
+                                                       "articles": {"receipt_working_days": "第四条"}}),
+    Write("policies_api.preview_policy", AD, lambda s: {"region_code": s.county, "title": "测试办法",
+                                                        "effective_from": "2026-01-01",
+                                                        "rules": {"receipt_working_days": 7}}, writes=False,
+          why="a preview computes what a policy would change and writes nothing"),
+    Write("policies_api.end_policy", AD, lambda s: {"effective_to": "2026-12-31"}, url={"policy_id": "policy"}),
     Write("residents_api.create_resident", BM, lambda s: {
         "id_number": make_id(date(1990, 6, 6), 51), "name": "新居民", "hukou_region_code": s.county,
         "subject_type": "released", "released_on": "2026-12-01", "is_homeless": True, "has_no_relatives": True,
@@ -688,6 +715,9 @@ WRITES: list[Write] = [
     Write("residents_api.update_resident", BM, lambda s: {"phone": "13900000000", "diet": "halal"},
           url={"resident_id": "resident"}),
     Write("residents_api.create_case_note", BM, lambda s: {"kind": "talk", "noted_on": "2026-12-14", "text": "谈心"},
+          url={"resident_id": "resident"}),
+    Write("residents_api.record_reoffence", BM, lambda s: {"on": "2026-12-10"}, url={"resident_id": "resident"}),
+    Write("residents_api.record_hardship", BM, lambda s: {"evidence": "村委会出具的生活困难证明"},
           url={"resident_id": "resident"}),
     Write("notices_api.create_notice", CO, lambda s: {**_notice_body(s), "is_key_subject": True}),
     Write("notices_api.record_feedback", CO, lambda s: {"sent_on": "2026-12-15", "arrangement": "派车接回"},
@@ -953,6 +983,7 @@ OBJECT_PARAMS = {
 GLOBAL_PARAMS = {
     "user_id": "users are kept by the admin, who has no object scope (everyone else is refused by the matrix)",
     "phrase_id": "the discrimination screen's phrases are reference data kept by the admin",
+    "policy_id": "policy documents are published reference data every allowed role reads; the admin keeps them",
 }
 NOT_OBJECTS = {
     "year": "a year (with a region: the dibao standard)", "day": "a calendar day", "month": "a month",

@@ -39,6 +39,8 @@ ESCAPED_STARTS = {PAYLOAD: IMG_STARTS, MEDIUM: IMG_STARTS, SHORT: ("&lt;script&g
 
 # Free-text columns no page shows (found by this test; each with its reason).
 NOT_SHOWN_ON_PAGES = {
+    "bases.bank_account": "shown masked, its last four characters only (templates/subsidies/_payee_account.html)",
+    "enterprises.bank_account": "shown masked, its last four characters only (templates/subsidies/_payee_account.html)",
     "export_jobs.filename": "the name offered with the download (Content-Disposition), built from kind and dates",
     "referral_events.note": "no service writes it and no page shows it (the timeline shows statuses)",
     "sign_in_throttles.name_digest": "a keyed digest of a typed user name, kept for the lock only",

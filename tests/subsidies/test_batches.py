@@ -161,12 +161,15 @@ def test_export_has_filters_rows_in_chinese_and_totals(db, sw, post_claim):
     flat = [v for row in values for v in row if v is not None]
     assert any("2026-11" in str(v) for v in flat[:6])  # the filter at the top
     header = next(i for i, row in enumerate(values) if row[0] == "申请编号")
-    rows = values[header + 1:]
+    assert values[header][1:4] == ["收款人", "收款账号", "金额（元）"]  # side by side on the printed line
+    rows = values[header + 1:header + 4]
     assert [r[0] for r in rows[:2]] == [a.id, b.id]
-    assert rows[0][1] == "岗位补贴" and rows[1][1] == "社会保险补贴"
+    assert rows[0][4] == "岗位补贴" and rows[1][4] == "社会保险补贴"
     assert rows[0][6] == a.rule
-    assert rows[-1][1] == "合计"
-    assert Decimal(str(rows[-1][5])) == a.amount + b.amount
+    assert rows[2][1] == "合计 2 笔"
+    assert Decimal(str(rows[2][3])) == a.amount + b.amount
+    closing = [row[0] for row in values[header + 4:] if row[0]]
+    assert [line[:3] for line in closing] == ["经办人", "复核人", "审批人"] and all("日期" in line for line in closing)
     row = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export")).one()
     assert row.details_dict["rows"] == 2 and row.object_id == str(batch.id)
 

@@ -36,6 +36,12 @@ def _site(app) -> None:
                                   ("race_manager", "base_manager", {"base_ids": [base.id]}),
                                   ("race_officer", "county_officer", {"region_code": "330106"})]:
         create_user(None, username=username, role=role, password="Correct-Horse-42", **extra)
+    from base_ops.accounts.models import User
+    from base_ops.subsidies.payees import set_bank_account
+
+    # Claims are approved and paid only with a payee account (issue 21).
+    officer = db.session.scalar(select(User).where(User.username == "race_officer"))
+    set_bank_account(officer, enterprise, "6217000010000000001")
     app.config["RACE_BASE_ID"] = base.id
     app.config["RACE_ENTERPRISE_ID"] = enterprise.id
 

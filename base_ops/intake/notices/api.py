@@ -4,13 +4,18 @@ ID numbers come back masked (first 6, last 4): the sender already holds the
 full number, and nobody else needs it through this API.
 """
 
+import io
+
+from flask import send_file
 from flask_smorest import Blueprint
 
 from base_ops.core import clock
 from base_ops.core.actor import current_actor
-from base_ops.core.api import page_schema, paginate
+from base_ops.core.api import BINARY, page_schema, paginate
+from base_ops.core.excel import XLSX_MIMETYPE
 from base_ops.extensions import db
 from base_ops.intake.models import ReleaseNotice
+from base_ops.intake.notices import importer
 from base_ops.intake.notices import queries as notices_queries
 from base_ops.intake.notices import services as notices
 from base_ops.intake.notices.schemas import (
@@ -27,11 +32,21 @@ blp = Blueprint("notices_api", __name__, description="Release notices (释放通
 NoticePageSchema = page_schema(NoticeSummarySchema, "ReleaseNoticePage")
 
 
+@blp.route("/release-notices/import-template.xlsx", methods=["GET"])
+@blp.response(200, BINARY, content_type=XLSX_MIMETYPE,
+              description="The import template: a first sheet with exactly the Chinese headers the page's importer "
+                          "accepts (with data validation), and a sheet of notes with an example row.")
+def import_template():
+    return send_file(io.BytesIO(importer.template_xlsx()), mimetype=XLSX_MIMETYPE, as_attachment=True,
+                     download_name=importer.TEMPLATE_FILENAME, max_age=0)
+
+
 @blp.route("/release-notices", methods=["POST"])
 @blp.arguments(NoticeCreateSchema)
 @blp.response(201, NoticeSchema)
 def create_notice(body):
-    """Register a notice; the receipt is due 5 working days after `received_on` (`feedback_due_on`).
+    """Register a notice; the receipt is due the receiving county's policy's working days (5 by default) after
+    `received_on` (`feedback_due_on`).
 
     `feedback_due_is_estimate` is true when the work calendar does not know a
     day in between (Monday-Friday assumed). 409 `notice_exists` (with `id`)

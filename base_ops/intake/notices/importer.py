@@ -107,6 +107,90 @@ class ImportCheck:
                 self.valid[:n]]
 
 
+# ---------------------------------------------------------------- the template
+
+# The template's column order, its header (the LABELS above, with the format in brackets, which
+# `_header_field` ignores), width, whether required, how to fill it in, and an example.
+TEMPLATE_COLUMNS = [
+    ("id_number", "身份证号", 21, "18 位公民身份号码（15 位旧号码亦可），末位可为 X；按文本填写", "33010619850312001X"),
+    ("name", "姓名", 10, "与判决书一致", "张三"),
+    ("prison_name", "监狱名称", 18, "发出通知书的监狱全称", "浙江省第一监狱"),
+    ("prison_region_code", "监狱所在地代码（6位）", 14, "监狱所在地的行政区划代码（GB/T 2260，6 位数字）", "330100"),
+    ("expected_release_on", "预计释放日期（年-月-日）", 14, "日期，格式 2026-11-20", "2026-12-15"),
+    ("received_on", "收到日期（年-月-日）", 14, "收到通知书的日期，格式 2026-11-20，不得晚于今天", "2026-11-20"),
+    ("receiving_region_code", "接收地代码（6位）", 14, "接收地的区县级行政区划代码（6 位数字），须在您的管辖范围内",
+     "330106"),
+    ("risk_assessment", "危险性评估（选填）", 20, "回归社会危险性评估意见，可留空", "低"),
+    ("relief_advice", "救助建议（选填）", 20, "安置帮教或救助建议，可留空", "建议过渡性安置"),
+    ("is_key_subject", "是否重点帮教对象（是/否）", 12, "填写“是”或“否”", "否"),
+]
+DATE_FIELDS = ("expected_release_on", "received_on")
+CODE_FIELDS = ("prison_region_code", "receiving_region_code")
+
+
+def template_xlsx() -> bytes:
+    """The import template (issue 21): the first sheet holds exactly the headers `read_rows` accepts,
+    one row, with cell formats and data validation for dates, region codes, ID numbers and 是/否, and
+    nothing below it (a sample row there would be imported); the second sheet explains every column and
+    gives an example row. Built with XlsxWriter, strings never turned into formulas (docs/security.md)."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_numbers": False, "strings_to_urls": False})
+    header = book.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True,
+                              "valign": "vcenter"})
+    formats = {"text": book.add_format({"num_format": "@"}), "date": book.add_format({"num_format": "yyyy-mm-dd"})}
+    rows = MAX_ROWS + 1  # data rows 2 .. MAX_ROWS + 1
+    sheet = book.add_worksheet("释放通知书")
+    sheet.set_row(0, 36)
+    for col, (name, title, width, note, _example) in enumerate(TEMPLATE_COLUMNS):
+        sheet.set_column(col, col, width, formats["date" if name in DATE_FIELDS else "text"])
+        sheet.write_string(0, col, title, header)
+        sheet.write_comment(0, col, note)
+        rule = _validation(name)
+        if rule is not None:
+            words = {"input_title": title[:32], "input_message": note[:255], "error_title": title[:32],
+                     "error_message": note[:255]}
+            sheet.data_validation(1, col, rows - 1, col, rule | words)
+    sheet.freeze_panes(1, 0)
+
+    notes = book.add_worksheet("填写说明")
+    notes.set_column(0, 0, 26)
+    notes.set_column(1, 1, 22)
+    notes.set_column(2, 2, 8)
+    notes.set_column(3, 3, 60)
+    notes.set_column(4, 4, 22)
+    notes.write_string(0, 0, "释放通知书导入模板 · 填写说明", book.add_format({"bold": True, "font_size": 13}))
+    notes.write_string(1, 0, "在第一张工作表“释放通知书”中，从第 2 行起每行填写一份通知书；第 1 行的列名请勿修改。"
+                             "每个文件最多 20000 行；也可另存为 UTF-8 或 GBK 编码的 .csv 文件。")
+    for col, title in enumerate(["列名", "字段（API）", "必填", "格式与说明", "示例"]):
+        notes.write_string(3, col, title, header)
+    for row, (name, title, _width, note, example) in enumerate(TEMPLATE_COLUMNS, start=4):
+        for col, value in enumerate([title, name, "选填" if name in OPTIONAL else "必填", note, example]):
+            notes.write_string(row, col, value, formats["text"])
+    book.close()
+    return buffer.getvalue()
+
+
+def _validation(name: str) -> dict | None:
+    """The spreadsheet's own check of a column; the importer checks every row again (validate_notice)."""
+    if name in DATE_FIELDS:
+        from datetime import date
+
+        return {"validate": "date", "criteria": "between", "minimum": date(2000, 1, 1), "maximum": date(2100, 12, 31)}
+    if name in CODE_FIELDS:
+        return {"validate": "length", "criteria": "==", "value": 6}
+    if name == "id_number":
+        return {"validate": "length", "criteria": "between", "minimum": 15, "maximum": 18}
+    if name == "is_key_subject":
+        return {"validate": "list", "source": ["是", "否"]}
+    return None
+
+
+TEMPLATE_FILENAME = "释放通知书导入模板.xlsx"
+
+
 # ---------------------------------------------------------------- storage
 
 def _folder() -> Path:
@@ -310,7 +394,8 @@ def confirm_import(actor, token: str, *, valid_only: bool) -> ImportCheck:
         raise ValidationFailed.on("file", _("has no valid rows to import"))
     due = due_dates([clean["received_on"] for _row, clean in check.valid])
     residents = resident_ids_by_id_number(clean["id_number"] for _row, clean in check.valid)
-    notices = [build_notice(actor, clean, due(clean["received_on"]), residents.get(clean["id_number"]))
+    notices = [build_notice(actor, clean, due(clean["received_on"], clean["receiving_region_code"]),
+                            residents.get(clean["id_number"]))
                for _row, clean in check.valid]
     # One unit: all the rows and their one audit row, or nothing (a notice registered meanwhile by
     # someone else is 409 notice_exists, registered by the notices' services).

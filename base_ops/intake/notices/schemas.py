@@ -1,13 +1,14 @@
 """API shapes for release notices (docs/api.md "Residents and notices"; explicit fields only)."""
 
 import marshmallow as ma
+from flask_babel import lazy_gettext as _l
 
 from base_ops.core import clock
 from base_ops.core.api import PageArgsSchema, StrictSchema
 from base_ops.core.identity import mask_id_number
 from base_ops.intake.notices.queries import STATUSES, feedback_status
 
-REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error="must be a six-digit region code (GB/T 2260)")
+REGION_CODE = ma.validate.Regexp(r"^\d{6}$", error=_l("must be a six-digit region code (GB/T 2260)"))
 
 
 class NoticeCreateSchema(StrictSchema):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, session, url_for
 from flask_babel import gettext as _
 
 from base_ops.core import clock
 from base_ops.core.actor import current_actor
 from base_ops.core.errors import DomainError
+from base_ops.core.excel import XLSX_MIMETYPE
 from base_ops.core.identity import mask_id_number
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.extensions import db
@@ -125,6 +127,13 @@ def import_upload():
             return _preview(check, ImportConfirmForm(formdata=None, token=check.token))
     return render_template("intake/notices_import.html", form=form, headers=notices_import.LABELS,
                            optional=notices_import.OPTIONAL)
+
+
+@bp.get("/notices/import/template.xlsx")
+def import_template():
+    """The import template: the headers the importer accepts, with a sheet of notes (issue 21)."""
+    return send_file(io.BytesIO(notices_import.template_xlsx()), mimetype=XLSX_MIMETYPE, as_attachment=True,
+                     download_name=notices_import.TEMPLATE_FILENAME, max_age=0)
 
 
 def _preview(check, form):

@@ -109,6 +109,7 @@ def record_return(body, absence_id):
 @blp.route("/stays/<int:stay_id>/discharge", methods=["POST"])
 @blp.arguments(DischargeSchema)
 @blp.response(200, StaySchema)
+@blp.doc(operationId="discharge_stay")  # apart from POST /placements/<id>/discharge (core.api.ContractPlugin)
 def discharge(body, stay_id):
     """Close the stay with a destination of docs/domain.md; ends the bed assignment that night.
     409 stay_closed; 422 when `other` has no note or the date is before admission."""

@@ -7,10 +7,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from base_ops.beds.models import BedAssignment
-from base_ops.beds.queries import boards
+from base_ops.beds.queries import boards, free_bed_ids
 from base_ops.core import clock
 from base_ops.core.actor import current_actor
-from base_ops.core.bounds import int_arg
+from base_ops.core.bounds import date_arg, int_arg
 from base_ops.core.errors import DomainError
 from base_ops.core.identity import mask_id_number
 from base_ops.core.ui import form_errors_from
@@ -35,26 +35,35 @@ def list_stays():
     page = db.paginate(queries.open_stay_ids(current_actor(), base_id=base_id), per_page=100, error_out=False)
     rows = queries.open_stays(current_actor(), base_id=base_id, stay_ids=list(page.items))
     return render_template("intake/stays.html", rows=rows, page=page, bases=_bases(), base_id=base_id,
-                           night=clock.today(), flag_nights=services.absence_flag_nights())
+                           night=clock.today())
 
 
 def _admit_choices(form: AdmitForm) -> None:
-    """Residents in scope without an open stay; the manager's bases; beds vacant tonight."""
+    """Residents in scope without an open stay; the manager's bases; the beds free every night from the
+    admission date on (issue 21: an admission dated in the past takes only a bed that is really free),
+    of the chosen resident's sex when one is chosen."""
     sex_labels = {"male": _("male"), "female": _("female")}
+    residents = queries.residents_to_admit(current_actor())
     form.resident_id.choices = [("", _("Choose a resident"))] + [
         (r.id, f"{r.name} · {sex_labels[r.sex.value]} · {r.birth_on.year} · {mask_id_number(r.id_number)}")
-        for r in queries.residents_to_admit(current_actor())]
+        for r in residents]
+    chosen = next((r for r in residents if r.id == form.resident_id.data), None)
     bases = _bases()
     form.base_id.choices = [(b.id, b.name) for b in bases]
-    rooms_of = boards([b.id for b in bases], clock.today())  # every base's board in one query
-    form.bed_id.choices = [("", _("No bed yet"))] + [
-        (tile.id, f"{base.name} · {room.name} ({sex_labels[room.sex.value]}) · {tile.label}")
-        for base in bases for room in rooms_of[base.id] for tile in room.tiles if tile.state == "vacant"]
+    night = form.admitted_on.data or clock.today()
+    free = free_bed_ids([b.id for b in bases], night)
+    rooms_of = boards([b.id for b in bases], night)  # every base's board in one query
+    beds = [(tile.id, f"{base.name} · {room.name} ({sex_labels[room.sex.value]}) · {tile.label}")
+            for base in bases for room in rooms_of[base.id] for tile in room.tiles
+            if tile.id in free and (chosen is None or room.sex == chosen.sex)]
+    # The empty choice says how many beds are free, never "no beds" while some are (issue 17).
+    form.bed_id.choices = [("", _("Assign a bed later (%(count)s free from that date)", count=len(beds))), *beds]
 
 
 @bp.route("/stays/new", methods=["GET", "POST"])
 def admit():
-    form = AdmitForm(admitted_on=clock.today(), resident_id=int_arg("resident_id"))
+    form = AdmitForm(admitted_on=date_arg("admitted_on", clock.today()), resident_id=int_arg("resident_id"),
+                     base_id=int_arg("base_id"))
     _admit_choices(form)
     if form.validate_on_submit():
         try:
@@ -83,7 +92,7 @@ def _render_detail(stay, **forms):
     # The discharge form is shown exactly when the model says this user may discharge this stay now.
     return render_template("intake/stay_detail.html", stay=stay, facts=facts, assignments=assignments, night=night,
                            stay_moves=stay.moves_for(current_actor()),
-                           destination_labels=DESTINATION_LABELS, flag_nights=services.absence_flag_nights(),
+                           destination_labels=DESTINATION_LABELS, flag_nights=facts.flag_nights,
                            close_nights=services.absence_close_nights(), **forms)
 
 

@@ -3,21 +3,28 @@ report as a spreadsheet. Scope is resolved first: a region or base outside the c
 
 from __future__ import annotations
 
+from itertools import combinations
+
 import marshmallow as ma
 from flask import Response
+from flask_babel import gettext as _
 from flask_smorest import Blueprint
 
 from base_ops.core.actor import current_actor
-from base_ops.core.api import StrictSchema
-from base_ops.core.errors import NotFound
+from base_ops.core.api import BINARY, StrictSchema
 from base_ops.core.excel import XLSX_MIMETYPE
 from base_ops.reports.dashboard import spreadsheets
 from base_ops.reports.metrics import figures as F
-from base_ops.reports.metrics.filters import resolve_filter
+from base_ops.reports.metrics.filters import DIMENSIONS, resolve_filter
 from base_ops.reports.metrics.periods import default_period
 from base_ops.reports.metrics.queries import PLACEMENT_REPORT, occupancy, placements
 
 blp = Blueprint("reports_api", __name__, description="Reports")
+
+
+# group_by as documented: one dimension or several, comma-separated in this order (parse_group_by also takes
+# them in any order); an enum, so generated clients offer the choices (issue 21).
+GROUPINGS = [",".join(dims) for count in range(1, len(DIMENSIONS) + 1) for dims in combinations(DIMENSIONS, count)]
 
 
 class ReportArgsSchema(StrictSchema):
@@ -25,12 +32,13 @@ class ReportArgsSchema(StrictSchema):
     base_id = ma.fields.Integer(load_default=None)
     start = ma.fields.Date(data_key="from", load_default=None)
     end = ma.fields.Date(data_key="to", load_default=None, metadata={"description": "exclusive"})
-    group_by = ma.fields.String(load_default="base", metadata={"description": "base, month, region or a comma list"})
+    group_by = ma.fields.String(load_default="base", metadata={
+        "enum": GROUPINGS, "description": "base, month, region or a comma list of them"})
 
     @ma.validates_schema
     def _one_scope(self, data, **_kwargs):
         if data.get("region_code") and data.get("base_id") is not None:
-            raise ma.ValidationError("Give region_code or base_id, not both.", "base_id")
+            raise ma.ValidationError(_("Give region_code or base_id, not both."), "base_id")
 
 
 def _row_schema(name: str, figures: list[F.Figure], extra: tuple[str, ...] = ()) -> type[ma.Schema]:
@@ -84,12 +92,12 @@ def placements_report(args):
     return placements(_filter(args)).as_dict()
 
 
-@blp.route("/reports/<string:name>.xlsx", methods=["GET"])
+# The report names are the route's own choices (an enum in the document; any other name is a 404).
+@blp.route(f"/reports/<any({', '.join(spreadsheets.NAMES)}):name>.xlsx", methods=["GET"])
 @blp.arguments(ReportArgsSchema, location="query")
-@blp.response(200, description="The report as an .xlsx spreadsheet (occupancy, placements, overview or subsidies).")
+@blp.response(200, BINARY, content_type=XLSX_MIMETYPE,
+              description="The report as an .xlsx spreadsheet (occupancy, placements, overview or subsidies).")
 def report_spreadsheet(args, name: str):
-    if name not in spreadsheets.NAMES:
-        raise NotFound(f"No report named {name}.")
     f = _filter(args)
     content = spreadsheets.download(current_actor(), name, f)
     return Response(content, mimetype=XLSX_MIMETYPE,

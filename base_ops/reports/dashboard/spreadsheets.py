@@ -45,17 +45,33 @@ def dimension_columns(report: Report) -> list[tuple[str, str, int]]:
     return columns
 
 
-def report_frame(report: Report) -> pd.DataFrame:
-    """One row per report row: grouping values then every figure, numbers kept as numbers."""
+def report_frame(report: Report, figures: list[F.Figure] | None = None) -> pd.DataFrame:
+    """One row per report row: grouping values then every figure (or those given), numbers kept as numbers."""
     dims = dimension_columns(report)
+    figures = report.figures if figures is None else figures
     records = []
     for row in report.rows:
         record = {header: row.dims.get(key) for key, header, _width in dims}
-        for figure in report.figures:
+        for figure in figures:
             record[str(figure.label)] = _number(figure, row.values.get(figure.key))
         records.append(record)
-    columns = [header for _key, header, _width in dims] + [str(figure.label) for figure in report.figures]
+    columns = [header for _key, header, _width in dims] + [str(figure.label) for figure in figures]
     return pd.DataFrame.from_records(records, columns=columns)
+
+
+# The overview's 45 figures, one sheet per topic, so each prints legibly one page wide (issue 21);
+# the other reports are one sheet each.
+TOPICS = [("入住与服务", [*F.OCCUPANCY, *F.SERVED]), ("就业安置", [*F.PLACEMENTS, *F.LENGTH_OF_STAY]),
+          ("稳定就业", F.RETENTION), ("技能培训", F.TRAINING), ("衔接", F.HANDOVER), ("补贴", F.SUBSIDIES)]
+
+
+def report_topics(report: Report) -> list[tuple[str | None, list[F.Figure]]]:
+    """(topic, its figures) for each sheet of the report's spreadsheet; topic None for a one-sheet report."""
+    if report.name != "overview":
+        return [(None, list(report.figures))]
+    keys = {figure.key for figure in report.figures}
+    topics = [(topic, [f for f in figures if f.key in keys]) for topic, figures in TOPICS]
+    return [(topic, figures) for topic, figures in topics if figures]
 
 
 def _number(figure: F.Figure, value):
@@ -84,18 +100,26 @@ def filter_lines(report: Report, scope: str) -> list[str]:
 def report_xlsx(report: Report, scope: str) -> bytes:
     """The report as a spreadsheet (Chinese headers whatever the user's UI language)."""
     with force_locale("zh_CN"):
-        frame = report_frame(report)
-        dims = dimension_columns(report)
-        columns = [Column(header, width) for _key, header, width in dims]
-        columns += [Column(str(figure.label), max(10, len(str(figure.label)) + 4), _KIND_TO_COLUMN[figure.kind])
-                    for figure in report.figures]
-        total_values = [_number(figure, report.total.values.get(figure.key)) for figure in report.figures]
-        totals = [_("Total"), *[""] * (len(dims) - 1), *total_values] if dims else None
-        rows = (tuple(None if pd.isna(value) else value for value in record)
-                for record in frame.itertuples(index=False, name=None))
-        sheet = Sheet(name=report_titles()[report.name], columns=columns, rows=rows,
-                      title=report_titles()[report.name], filters=filter_lines(report, scope), totals=totals)
-        return generate_xlsx([sheet])
+        return generate_xlsx([_report_sheet(report, scope, topic, figures)
+                              for topic, figures in report_topics(report)])
+
+
+def _report_sheet(report: Report, scope: str, topic: str | None, figures: list[F.Figure]) -> Sheet:
+    frame = report_frame(report, figures)
+    dims = dimension_columns(report)
+    columns = [Column(header, width) for _key, header, width in dims]
+    # A rate or an average over nothing shows "—", as the line above the header promises.
+    columns += [Column(str(figure.label), max(10, len(str(figure.label)) + 4), _KIND_TO_COLUMN[figure.kind],
+                       empty="—" if figure.is_derived else None)
+                for figure in figures]
+    total_values = [_number(figure, report.total.values.get(figure.key)) for figure in figures]
+    totals = [_("Total"), *[""] * (len(dims) - 1), *total_values] if dims else None
+    rows = (tuple(None if pd.isna(value) else value for value in record)
+            for record in frame.itertuples(index=False, name=None))
+    title = report_titles()[report.name]
+    name = f"{title}·{topic}" if topic else title
+    return Sheet(name=name, columns=columns, rows=rows, title=name, filters=filter_lines(report, scope),
+                 totals=totals, identity_columns=len(dims))
 
 
 def subsidies_xlsx(f, scope: str) -> tuple[bytes, int]:
@@ -113,7 +137,8 @@ def subsidies_xlsx(f, scope: str) -> tuple[bytes, int]:
         widths_kinds = [(28, "text"), (9, "text"), (22, "text"), (10, "text"), (10, "int"), (14, "money")]
         columns = [Column(str(header), width, kind) for header, (width, kind) in zip(frame.columns, widths_kinds,
                                                                                       strict=True)]
-        totals = [_("Total"), "", "", "", int(frame.iloc[:, 4].sum()) if len(frame) else 0,
+        # 合计 stands beside the figures it sums, so it prints on the same page as them.
+        totals = ["", "", "", _("Total"), int(frame.iloc[:, 4].sum()) if len(frame) else 0,
                   sum(frame.iloc[:, 5], Decimal("0.00"))]
         title = _("Subsidy claims report")
         lines = [*head_lines(f, scope), _("Claims filed in the period, by their current status.")]

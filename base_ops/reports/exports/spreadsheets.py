@@ -26,7 +26,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from base_ops.core.clock import LOCAL_ZONE, today
-from base_ops.core.excel import Column
+from base_ops.core.excel import Column, print_setup
 from base_ops.core.identity import mask_id_number
 from base_ops.extensions import db
 from base_ops.reports.metrics.filters import ReportFilter, bases_in, scope_names
@@ -354,7 +354,7 @@ _CELL_WRITERS = {"text": _write_text, "int": _write_number, "money": _write_numb
 
 
 def _write_head(ws, spec: _Kind, lines: list[str], styles: dict) -> int:
-    """Title, the filter lines, the header (frozen); returns the first data row."""
+    """Title, the filter lines, the header (frozen, repeated on printed pages); returns the first data row."""
     ws.write_string(0, 0, spec.title, styles["title"])
     row = 1
     for line in lines:
@@ -362,7 +362,10 @@ def _write_head(ws, spec: _Kind, lines: list[str], styles: dict) -> int:
         row += 1
     for col, column in enumerate(spec.columns):
         ws.set_column(col, col, column.width)
-    ws.set_row(row, 30)
+    # The name and the masked ID number identify a row on every printed page; the export time is
+    # in the page header already.
+    scope = "；".join(line for line in lines if not line.startswith("导出时间"))
+    print_setup(ws, title=spec.title, scope=scope, columns=spec.columns, header_row=row, identity_columns=2)
     for col, column in enumerate(spec.columns):
         ws.write_string(row, col, column.header, styles["header"])
     ws.freeze_panes(row + 1, 0)
