@@ -367,3 +367,13 @@ def test_a_claim_answer_names_its_policy(sw, client, api_headers):
     assert response.status_code == 201, response.json
     assert response.json["policy_id"] == p.id and response.json["amount"] == "450.00"
     assert "依据：《西湖区衔接经费办法》" in response.json["rule"]
+
+
+def test_the_notice_page_says_which_document_set_the_receipt_deadline(world, login_as):
+    officer = login_as(world.officer_x)
+    page = officer.get(f"/notices/{world.notice_x.id}").get_data(as_text=True)
+    assert "系统默认值" in page
+    policy(world.admin, "330106", date(2026, 1, 1), {"receipt_working_days": 7}, title="西湖区衔接办法",
+           articles={"receipt_working_days": "第四条"})
+    page = officer.get(f"/notices/{world.notice_x.id}").get_data(as_text=True)
+    assert "《西湖区衔接办法》（测试〔2026〕1号）第四条" in page

@@ -274,10 +274,14 @@ def _winner_id(clean: Mapping[str, Any]) -> int | None:
     return _existing_notice_id(clean["id_number"], clean["expected_release_on"])
 
 
-def receipt_working_days(receiving_region_code: str, received_on: date) -> int:
+def receipt_rule(receiving_region_code: str, received_on: date) -> policies.Applied:
     """The 回执 is due within this many working days: the receiving county's policy on the day of receipt
-    (seed 004 item 4 sets 5 by default; policies/keys.py receipt_working_days)."""
-    return policies.applied("receipt_working_days", receiving_region_code, received_on).whole
+    (seed 004 item 4 sets 5 by default; policies/keys.py receipt_working_days), and the document saying so."""
+    return policies.applied("receipt_working_days", receiving_region_code, received_on)
+
+
+def receipt_working_days(receiving_region_code: str, received_on: date) -> int:
+    return receipt_rule(receiving_region_code, received_on).whole
 
 
 def feedback_due(received_on: date, receiving_region_code: str) -> tuple[date, bool]:

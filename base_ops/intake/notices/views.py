@@ -57,6 +57,7 @@ def _detail(notice, feedback_form, collection_form):
     regions = notices_queries.region_names([notice.prison_region_code, notice.receiving_region_code])
     return render_template("intake/notices_detail.html", notice=notice, regions=regions,
                            status=notices_queries.feedback_status(notice, clock.today()),
+                           receipt_rule=notices.receipt_rule(notice.receiving_region_code, notice.received_on),
                            feedback_form=feedback_form, collection_form=collection_form, mask=mask_id_number)
 
 
