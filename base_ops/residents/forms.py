@@ -14,7 +14,7 @@ class ResidentForm(FlaskForm):
     recorded value, so the form never has to show them in full."""
 
     id_number = StringField(_l("ID number"), validators=[Length(max=40)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=50)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=50)])
     ethnicity = StringField(_l("Ethnicity"), validators=[Optional(), Length(max=20)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=30)])
     hukou_region_code = StringField(_l("Household registration region code"),

@@ -141,7 +141,9 @@ def new_claim():
             claim, created = services.create_claim(
                 current_actor(), kind=form.kind.data, placement_id=form.placement_id.data,
                 resident_id=form.resident_id.data, release_notice_id=form.release_notice_id.data,
-                month=form.month.data or None)
+                # The month field stays in the page (hidden) for the kinds without one: only the monthly
+                # kinds send it (issue 17: the one-time hiring subsidy came back refused for its month).
+                month=(form.month.data or None) if form.kind.data in services.MONTHLY_KINDS else None)
         except DomainError as error:
             form_errors_from(form, error)
             status = error.status

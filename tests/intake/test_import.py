@@ -133,6 +133,8 @@ def test_two_thousand_rows_ten_bad_preview_fast_then_import_valid_only(app, worl
     assert any(e.row == 1750 and "10" in e.reason for e in check.errors)
     for e in check.errors:
         assert f">{e.row}<" in html  # every bad row is listed on the preview page
+    # The page's one button imports the valid rows: it sends valid_only itself, no box to tick (issue 17).
+    assert '<input type="hidden" name="valid_only" value="y">' in html and 'type="checkbox"' not in html
 
     refused = client.post("/notices/import/confirm", data={"token": token})
     assert refused.status_code == 409
@@ -341,3 +343,4 @@ def test_import_pages_refused_to_other_roles(world, login_as):
         client = login_as(user)
         assert client.get("/notices/import").status_code == 403
         assert client.post("/notices/import/confirm", data={"token": "0" * 32}).status_code == 403
+

@@ -40,6 +40,13 @@ def test_list_tabs_counts_and_masking(world, login_as, db, frozen_today):
     assert page.headers["Cache-Control"] == "no-store"
 
 
+
+def test_the_list_opens_on_the_most_urgent_tab_with_work(world, login_as, db, frozen_today):
+    """issue 17: the page opened on an empty "due today" tab while notices waited in others."""
+    html = login_as(world.manager_a).get("/notices").get_data(as_text=True)
+    assert "王五" in html  # notice_x: nothing is due today, so the first list with work in it
+
+
 def test_list_is_scoped(world, login_as, db, frozen_today):
     html = login_as(world.manager_b).get("/notices?status=all").get_data(as_text=True)
     assert "王五" not in html

@@ -78,6 +78,26 @@ def test_enterprise_files_a_claim_the_amount_is_computed(db, sw, login_as):
     assert claims(db) == 1
 
 
+def test_the_one_time_hiring_subsidy_form_sends_no_month(db, sw, login_as):
+    """issue 17: the page keeps its (hidden) month for every kind; the one-time subsidy and the handover
+    subsidy came back refused for it ("该类补贴申请无需填写此项") with the error in the hidden block."""
+    from datetime import date
+
+    from base_ops.placements.models import Placement
+
+    placement = db.session.get(Placement, sw.placement_a.id)
+    placement.started_on = date(2026, 5, 4)  # retained more than the agreement's six months by TODAY
+    db.session.commit()
+    response = login_as(sw.enterprise_user).post("/claims/new", data={
+        "kind": "one_time_hire", "placement_id": sw.placement_a.id, "month": "2026-12"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    claim = db.session.scalars(select(Claim)).one()
+    assert claim.kind == "one_time_hire" and claim.period == ""
+    handover = login_as(sw.manager_a).post("/claims/new", data={
+        "kind": "handover", "release_notice_id": sw.notice_x.id, "month": "2026-12"})
+    assert handover.status_code == 302
+
+
 def test_not_eligible_is_shown_and_nothing_is_written(db, sw, login_as, english):
     response = login_as(sw.enterprise_user).post("/claims/new", data={
         "kind": "post_subsidy", "placement_id": sw.placement_a.id, "month": "2026-09"})

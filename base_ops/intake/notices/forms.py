@@ -20,7 +20,7 @@ def county_choices(counties: list[tuple[str, str]]) -> list[SelectChoice]:
 
 class NoticeForm(FlaskForm):
     id_number = StringField(_l("ID number"), validators=[DataRequired(), Length(max=18)])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=50)])
+    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=50)])
     prison_name = StringField(_l("Prison"), validators=[DataRequired(), Length(max=100)])
     prison_region_code = StringField(_l("Prison region code"), validators=[DataRequired(), Length(min=6, max=6)])
     expected_release_on = BoundedDateField(_l("Expected release date"), validators=[DataRequired()])

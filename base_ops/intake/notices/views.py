@@ -35,14 +35,15 @@ SESSION_IMPORTS = "notice_imports"
 
 @bp.get("/notices")
 def list_notices():
-    status = request.args.get("status", "due_today")
-    if status not in notices_queries.STATUSES:
-        status = "due_today"
     on = clock.today()
+    counts = notices_queries.status_counts(current_actor(), on)
+    status = request.args.get("status")
+    if status not in notices_queries.STATUSES:
+        # Open on the most urgent list that has work in it, not on an empty "due today" (issue 17).
+        status = next((name for name in notices_queries.STATUSES if counts.get(name)), "all")
     stmt = notices_queries.ordered(notices_queries.notices_by_status(current_actor(), status, on), status)
     page = db.paginate(stmt, per_page=50, error_out=False)
-    return render_template("intake/notices.html", page=page, status=status, on=on,
-                           counts=notices_queries.status_counts(current_actor(), on),
+    return render_template("intake/notices.html", page=page, status=status, on=on, counts=counts,
                            regions=notices_queries.region_names(n.receiving_region_code for n in page.items),
                            feedback_status=notices_queries.feedback_status, mask=mask_id_number)
 
