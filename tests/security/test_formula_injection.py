@@ -87,7 +87,8 @@ def _check_book(label: str, data: bytes, problems: list[str], texts: set[str], i
                     id_cells.append(where)
                     if not (isinstance(value, str) and cell.data_type == "s" and len(value) == 18):
                         problems.append(f"{where} ID number is not an 18-character text: {value!r}")
-            id_columns |= {cell.column for cell in row if isinstance(cell.value, str) and "身份证" in cell.value}
+            if not sheet.title.endswith("说明"):  # an instructions sheet (填写说明) names the columns in its rows
+                id_columns |= {cell.column for cell in row if isinstance(cell.value, str) and "身份证" in cell.value}
     return cells
 
 
