@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import select, true
 
 from base_ops.core import audit
-from base_ops.core.scope import region_code_prefix
+from base_ops.core.scope import region_contains
 from base_ops.core.unit_of_work import use_case
 from base_ops.extensions import db
 from base_ops.intake.models import ReleaseNotice
@@ -47,9 +47,8 @@ class NoticeChange:
 
 
 def _in_region(column, region_code: str | None):
-    if region_code is None:
-        return true()
-    return column.startswith(region_code_prefix(region_code))
+    """Within the policy's region; a national policy reaches everywhere."""
+    return true() if region_code is None else region_contains(column, region_code)
 
 
 def _draft_claims(region_code: str | None) -> list[Claim]:

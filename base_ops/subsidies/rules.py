@@ -15,6 +15,8 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
+from base_ops.core.scope import region_level_of
+
 CENTS = Decimal("0.01")
 class NotEligible(Exception):
     """The claim does not meet its rule: `field` is the input at fault, `reason` says why."""
@@ -267,11 +269,7 @@ HANDOVER_KEYS = (*(key for _d, key, _l in HANDOVER_TIERS), SAME_COUNTY[0])
 
 def code_precision(code: str) -> int:
     """How many leading digits of a GB/T 2260 code name a region: 2 (province PP0000), 4 (city PPCC00), 6."""
-    if code.endswith("0000"):
-        return 2
-    if code.endswith("00"):
-        return 4
-    return 6
+    return {"province": 2, "city": 4}.get(region_level_of(code), 6)
 
 
 def handover_tier(prison_region_code: str, receiving_region_code: str) -> tuple[str, str]:

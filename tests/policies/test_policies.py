@@ -318,7 +318,7 @@ def test_pages_enter_preview_and_see_a_policy(world, login_as):
             "effective_from": "2026-01-01", "effective_to": "", "rule-receipt_working_days": "8",
             "article-receipt_working_days": "第四条"}
     preview = admin.post("/policies/new", data={**form, "action": "preview"})
-    assert preview.status_code == 200 and "8" in preview.get_data(as_text=True)
+    assert preview.status_code == 200 and "5 → 8" in preview.get_data(as_text=True)  # the default, then the new
     assert services.list_policies("330106") == []
     bad = admin.post("/policies/new", data={**form, "rule-receipt_working_days": "abc", "action": "save"})
     assert bad.status_code == 422 and 'id="rule-receipt_working_days-error"' in bad.get_data(as_text=True)
