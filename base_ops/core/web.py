@@ -61,6 +61,7 @@ HTTP_CODES = {
     503: "database_unavailable",
 }
 RETRY_AFTER_SECONDS = 5  # a PostgreSQL restart takes a few seconds
+LAST_SEEN_STEP_SECONDS = 15
 
 
 class BaseOpsRequest(Request):
@@ -104,7 +105,9 @@ def enforce_session_timeouts():
     """Idle 30 minutes and absolute 12 hours (docs/security.md), for cookie sessions."""
     if is_api_request() or request.endpoint == "static":
         return None
-    if not current_user.is_authenticated:
+    # The cookie says whether someone signed in; the user row is loaded only when a page needs it, so a
+    # signed-in request to a public endpoint costs no query (issue 20: the signed-in floor).
+    if session.get("_user_id") is None:
         return None
     now = utcnow()
     if _session_expired(now):
@@ -112,7 +115,10 @@ def enforce_session_timeouts():
         session.clear()
         flash(_("Your session has expired. Please sign in again."), "warning")
         return redirect(url_for("accounts.login"))
-    session["last_seen"] = now.timestamp()
+    # Rewritten (and the cookie re-signed) at most every LAST_SEEN_STEP seconds, not on every request; the
+    # idle timeout is 30 minutes, so it ends at most that much later.
+    if now.timestamp() - session["last_seen"] >= LAST_SEEN_STEP_SECONDS:
+        session["last_seen"] = now.timestamp()
     return None
 
 
