@@ -175,6 +175,8 @@ ENDPOINT_ACCESS: dict[str, str | frozenset[Role]] = {
     "enterprises.enterprise_detail": frozenset({A, CO}),
     "subsidies.set_enterprise_account": frozenset({A, CO}),
     "subsidies.set_base_account": frozenset({A, CO}),
+    "subsidies_api.put_enterprise_payee_account": frozenset({A, CO}),
+    "subsidies_api.put_base_payee_account": frozenset({A, CO}),
     "enterprises.agreement_history": frozenset({A, CO, EN}),
     "enterprises.new_agreement": frozenset({CO}),
     "enterprises.list_postings": frozenset({CO, BM, EN}),

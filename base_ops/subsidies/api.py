@@ -6,7 +6,7 @@ from sqlalchemy.orm import selectinload
 from base_ops.core.actor import current_actor
 from base_ops.core.api import page_schema, paginate
 from base_ops.extensions import db
-from base_ops.subsidies import queries, services
+from base_ops.subsidies import payees, queries, services
 from base_ops.subsidies.models import Claim
 from base_ops.subsidies.schemas import (
     ClaimCreateSchema,
@@ -14,6 +14,8 @@ from base_ops.subsidies.schemas import (
     ClaimRejectSchema,
     ClaimReviewSchema,
     ClaimSchema,
+    PayeeAccountSchema,
+    PayeeAccountViewSchema,
 )
 
 blp = Blueprint("subsidies_api", __name__, description="Claims")
@@ -87,3 +89,33 @@ def reject_claim(body, claim_id):
 def pay_claim(claim_id):
     """The county officer: approved → paid."""
     return _view(services.mark_paid(current_actor(), queries.get_claim(current_actor(), claim_id)))
+
+
+# ---------------------------------------------------------------- payee accounts (issue 21)
+
+def _payee_view(payee_type: str, payee) -> dict:
+    return {"payee_type": payee_type, "payee_id": payee.id, "name": payee.name,
+            "has_account": bool(payee.bank_account), "masked_account": queries.mask_account(payee.bank_account)}
+
+
+@blp.route("/enterprises/<int:enterprise_id>/payee-account", methods=["PUT"])
+@blp.arguments(PayeeAccountSchema)
+@blp.response(200, PayeeAccountViewSchema)
+def put_enterprise_payee_account(body, enterprise_id):
+    """The account the enterprise's claims are paid to (county officer of its region, or the admin);
+    approval and payment refuse a claim whose payee has none (`422 payee_account_missing`)."""
+    from base_ops.enterprises.queries import get_enterprise
+
+    enterprise = get_enterprise(current_actor(), enterprise_id)
+    return _payee_view("enterprise", payees.set_bank_account(current_actor(), enterprise, body["bank_account"]))
+
+
+@blp.route("/bases/<int:base_id>/payee-account", methods=["PUT"])
+@blp.arguments(PayeeAccountSchema)
+@blp.response(200, PayeeAccountViewSchema)
+def put_base_payee_account(body, base_id):
+    """The account a base's handover claims are paid to (county officer of its region, or the admin)."""
+    from base_ops.org.queries import get_base
+
+    base = get_base(current_actor(), base_id)
+    return _payee_view("base", payees.set_bank_account(current_actor(), base, body["bank_account"]))

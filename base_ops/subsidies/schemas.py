@@ -78,3 +78,19 @@ class ClaimSchema(ma.Schema):
     batch_id = ma.fields.Integer(allow_none=True, required=True)
     created_at = ma.fields.DateTime(required=True)
     events = ma.fields.List(ma.fields.Nested(ClaimEventSchema), required=True)
+
+
+class PayeeAccountSchema(StrictSchema):
+    """PUT body: the account an enterprise's or a base's claims are paid to; null or "" clears it."""
+
+    bank_account = ma.fields.String(required=True, allow_none=True, validate=ma.validate.Length(max=60),
+                                    metadata={"description": "10 to 30 digits; spaces are ignored"})
+
+
+class PayeeAccountViewSchema(ma.Schema):
+    payee_type = ma.fields.String(required=True, validate=ma.validate.OneOf(["enterprise", "base"]))
+    payee_id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    has_account = ma.fields.Boolean(required=True)
+    masked_account = ma.fields.String(required=True, allow_none=True,
+                                      metadata={"description": "the last four digits only"})

@@ -119,3 +119,39 @@ def test_the_pages_show_the_account_masked_and_let_the_officer_fill_it_in(db, sw
                                              data={"bank_account": "1234567890"}).status_code == 403
     assert login_as(sw.manager_a).post(f"/admin/bases/{sw.base_a.id}/payee-account",
                                        data={"bank_account": "1234567890"}).status_code == 403
+
+
+def test_the_api_records_a_payee_account_masked_and_refuses_bad_input_naming_the_field(
+        db, world, client, api_headers):
+    """PUT /enterprises/<id>/payee-account and /bases/<id>/payee-account (issue 21: the account had a page
+    but no API; other systems keep payees up to date)."""
+    headers = api_headers(world.officer_x)
+    url = f"/api/v1/enterprises/{world.enterprise.id}/payee-account"
+    response = client.put(url, json={"bank_account": "6217 0000 1099 9888 777"}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body == {"payee_type": "enterprise", "payee_id": world.enterprise.id, "name": world.enterprise.name,
+                    "has_account": True, "masked_account": "***************8777"}
+    db.session.expire_all()
+    assert db.session.get(Enterprise, world.enterprise.id).bank_account == ACCOUNT
+
+    for bad in ("12345", "62170000109998887x7", 12345):
+        response = client.put(url, json={"bank_account": bad}, headers=headers)
+        assert response.status_code == 422, bad
+        assert "bank_account" in response.get_json()["error"]["fields"]
+    assert client.put(url, json={"bank_account": ACCOUNT, "iban": "x"}, headers=headers).status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Enterprise, world.enterprise.id).bank_account == ACCOUNT  # nothing written
+
+    base_url = f"/api/v1/bases/{world.base_a.id}/payee-account"
+    response = client.put(base_url, json={"bank_account": None}, headers=headers)
+    assert response.status_code == 200 and response.get_json()["has_account"] is False
+
+    # Never the enterprise itself (an account is not redirected by the one paid), nor a base manager.
+    assert client.put(url, json={"bank_account": ACCOUNT},
+                      headers=api_headers(world.enterprise_user)).status_code == 403
+    assert client.put(base_url, json={"bank_account": ACCOUNT},
+                      headers=api_headers(world.manager_a)).status_code == 403
+    # Another county's officer: the base is not in scope.
+    assert client.put(base_url, json={"bank_account": ACCOUNT},
+                      headers=api_headers(world.officer_y)).status_code in (403, 404)
