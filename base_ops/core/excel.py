@@ -174,3 +174,17 @@ def print_setup(ws, *, title: str, scope: str, columns: Sequence[Column], header
 
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def attachment(filename: str, fallback: str) -> str:
+    """The Content-Disposition of a download: the Chinese name a user reads (RFC 5987 `filename*`) and an
+    ASCII name for clients that cannot read it (RFC 6266 section 4.3)."""
+    from urllib.parse import quote
+
+    safe = "".join(c if c.isascii() and (c.isalnum() or c in "-_.") else "_" for c in fallback)
+    return f"attachment; filename=\"{safe}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def file_part(text: str) -> str:
+    """A name or title as part of a file name: no path separators or characters Windows refuses."""
+    return "".join("_" if c in '\\/:*?"<>|' or ord(c) < 32 else c for c in str(text)).strip() or "_"

@@ -44,3 +44,24 @@ def path_of_same_site_url(url: str | None, host: str) -> str | None:
     if parts.scheme not in ("http", "https") or parts.netloc != host:
         return None
     return local_path((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
+
+
+def page_on_get(page):
+    """For a form's POST URL that shows its page again on an error: a GET there (a reload, a bookmark, the
+    address bar after the error) is sent to the page, `page(**url arguments)`, instead of a bare 405
+    (issue 17). The route must list GET among its methods."""
+    from functools import wraps
+
+    from flask import redirect, request
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if request.method == "GET":
+                return redirect(page(**kwargs))
+            return view(*args, **kwargs)
+
+        wrapper.answers_get_with_its_page = True  # tests/intake/test_form_urls_answer_get.py finds them so
+        return wrapper
+
+    return decorator

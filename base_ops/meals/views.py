@@ -11,7 +11,7 @@ from base_ops.accounts.auth import fresh_login_required
 from base_ops.core.actor import current_actor
 from base_ops.core.bounds import date_arg, int_arg, month_arg
 from base_ops.core.clock import today
-from base_ops.core.excel import XLSX_MIMETYPE
+from base_ops.core.excel import XLSX_MIMETYPE, attachment, file_part
 from base_ops.extensions import db
 from base_ops.meals import queries, services
 from base_ops.meals.vocabulary import DIET_LABELS, MEAL_LABELS
@@ -38,9 +38,8 @@ def _month_arg() -> date:
     return month_arg("month", today())
 
 
-def _xlsx(content: bytes, filename: str) -> Response:
-    return Response(content, mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": f"attachment; filename={filename}"})
+def _xlsx(content: bytes, filename: str, fallback: str) -> Response:
+    return Response(content, mimetype=XLSX_MIMETYPE, headers={"Content-Disposition": attachment(filename, fallback)})
 
 
 @bp.get("/meals")
@@ -58,7 +57,8 @@ def roster():
 def roster_xlsx():
     base, day = _base_arg(), _day_arg()
     content = services.export_roster(current_actor(), base, day)
-    return _xlsx(content, f"meal-roster-{base.id}-{day.isoformat()}.xlsx")
+    return _xlsx(content, f"用餐名单-{file_part(base.name)}-{day.isoformat()}.xlsx",
+                 f"meal-roster-{base.id}-{day.isoformat()}.xlsx")
 
 
 @bp.get("/meals/cost")
@@ -78,4 +78,4 @@ def monthly_cost_xlsx():
     bases = db.session.scalars(org_queries.bases_in_scope(current_user).order_by(Base.name)).all()
     content = services.export_monthly_cost(current_actor(), bases, month,
                                            today() + timedelta(days=1))
-    return _xlsx(content, f"meal-cost-{month.strftime('%Y-%m')}.xlsx")
+    return _xlsx(content, f"伙食费-{month.strftime('%Y-%m')}.xlsx", f"meal-cost-{month.strftime('%Y-%m')}.xlsx")

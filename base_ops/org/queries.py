@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import g, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
 
@@ -119,6 +120,18 @@ def regions(parent_code: str | None) -> list[Region]:
     else:
         stmt = stmt.where(Region.level == RegionLevel.PROVINCE)
     return list(db.session.execute(stmt).scalars())
+
+
+def region_name(code: str | None) -> str:
+    """A region's name for a page (docs/architecture.md rule 11: a county by name, never its code); the
+    code itself only if the regions table lacks it. One lookup per code and request (a list repeats codes)."""
+    if not code:
+        return ""
+    names = g.setdefault("region_names", {}) if has_app_context() else {}
+    if code not in names:
+        region = db.session.get(Region, code)
+        names[code] = region.name if region is not None else code
+    return names[code]
 
 
 def region_path(code: str) -> list[Region]:

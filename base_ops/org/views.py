@@ -16,6 +16,7 @@ from base_ops.org.forms import BaseForm, BedForm, BedServiceForm, DibaoForm, Roo
 from base_ops.org.models import Base, Region
 
 bp = Blueprint("org", __name__)
+bp.add_app_template_filter(queries.region_name, "region_name")
 
 
 @bp.get("/bases")

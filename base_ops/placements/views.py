@@ -11,6 +11,7 @@ from base_ops.core.actor import current_actor
 from base_ops.core.clock import today
 from base_ops.core.errors import DomainError
 from base_ops.core.forms import EmptyForm
+from base_ops.core.redirects import page_on_get
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.enterprises import queries as enterprise_queries
 from base_ops.enterprises.models import JobPosting
@@ -110,7 +111,8 @@ def set_referral_status(referral_id: int):
     return redirect(url_for("placements.referral_detail", referral_id=referral_id))
 
 
-@bp.post("/referrals/<int:referral_id>/hire")
+@bp.route("/referrals/<int:referral_id>/hire", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("placements.referral_detail", **args))
 def hire(referral_id: int):
     referral = queries.get_referral(current_actor(), referral_id)
     form, status = HireForm(), 422
@@ -181,7 +183,8 @@ def cancel_placement(placement_id: int):
     return redirect(url_for("placements.placement_detail", placement_id=placement_id))
 
 
-@bp.post("/placements/<int:placement_id>/checks")
+@bp.route("/placements/<int:placement_id>/checks", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("placements.placement_detail", **args))
 def record_check(placement_id: int):
     placement = queries.get_placement(current_actor(), placement_id)
     form, status = CheckForm(), 422
@@ -199,7 +202,8 @@ def record_check(placement_id: int):
     return _render_placement(queries.get_placement(current_actor(), placement_id), check_form=form, status=status)
 
 
-@bp.post("/placements/<int:placement_id>/end")
+@bp.route("/placements/<int:placement_id>/end", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("placements.placement_detail", **args))
 def end_placement(placement_id: int):
     placement = queries.get_placement(current_actor(), placement_id)
     form, status = EndForm(), 422

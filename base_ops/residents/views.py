@@ -12,6 +12,7 @@ from base_ops.core.clock import today
 from base_ops.core.errors import DomainError
 from base_ops.core.forms import EmptyForm
 from base_ops.core.identity import mask_id_number
+from base_ops.core.redirects import page_on_get
 from base_ops.core.ui import FetchedPage, flash_error, form_errors_from
 from base_ops.extensions import db
 from base_ops.intake.vocabulary import DESTINATION_LABELS
@@ -113,7 +114,8 @@ def reveal_sensitive(resident_id: int):
     return _render_file(resident, reveal=True)
 
 
-@bp.post("/residents/<int:resident_id>/case-notes")
+@bp.route("/residents/<int:resident_id>/case-notes", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("residents.resident_file", **args))
 def add_case_note(resident_id: int):
     resident = queries.get_resident(current_actor(), resident_id)
     form = CaseNoteForm()
@@ -129,7 +131,8 @@ def add_case_note(resident_id: int):
     return _render_file(resident, note_form=form, status=422)
 
 
-@bp.post("/residents/<int:resident_id>/reoffence")
+@bp.route("/residents/<int:resident_id>/reoffence", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("residents.resident_file", **args))
 def record_reoffence(resident_id: int):
     """A reoffence in the support period (docs/domain.md "Living allowance": the allowance stops after it)."""
     resident = queries.get_resident(current_actor(), resident_id)
@@ -145,7 +148,8 @@ def record_reoffence(resident_id: int):
     return _render_file(resident, reoffence_form=form, status=422)
 
 
-@bp.post("/residents/<int:resident_id>/hardship")
+@bp.route("/residents/<int:resident_id>/hardship", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("residents.resident_file", **args))
 def record_hardship(resident_id: int):
     """生活确有困难 with its evidence (seed 002 三(三))."""
     resident = queries.get_resident(current_actor(), resident_id)

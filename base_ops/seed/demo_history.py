@@ -37,6 +37,7 @@ from sqlalchemy import func, select
 from base_ops.accounts.models import User
 from base_ops.core.clock import LOCAL_ZONE
 from base_ops.extensions import db
+from base_ops.org.queries import region_name
 from base_ops.seed import domain
 
 SEED = 20260701
@@ -652,7 +653,9 @@ def _handover_claims(ctx: Context, notices: list) -> list[PlannedClaim]:
         terms, policy_id = handover_terms(notice.receiving_region_code, notice.received_on, notice.prison_region_code)
         amount, rule = rules.handover(is_key_subject=notice.is_key_subject, collected_on=notice.collected_on,
                                       prison_region_code=notice.prison_region_code,
-                                      receiving_region_code=notice.receiving_region_code, terms=terms)
+                                      receiving_region_code=notice.receiving_region_code, terms=terms,
+                                      region_names={c: region_name(c) for c in (notice.prison_region_code,
+                                                                               notice.receiving_region_code)})
         base_id = db.session.get(Resident, notice.resident_id).base_id
         out.append(PlannedClaim({"kind": "handover", "subject_key": f"notice:{notice.id}", "period": "",
                                  "release_notice_id": notice.id, "resident_id": notice.resident_id,

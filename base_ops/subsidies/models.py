@@ -190,6 +190,12 @@ class PaymentBatch(TimestampMixin, db.Model):
     def moves_for(self, actor) -> list[BatchStatus]:
         return self.transitions.moves_for(actor, BatchStatus(self.status), instance=self)
 
+    @property
+    def number(self) -> str:
+        """The batch's readable number, period, county code and id: "2026-11-330106-018" (docs/architecture.md
+        rule 11: a document by its readable number, never a bare #id)."""
+        return f"{self.period}-{self.region_code}-{self.id:03d}"
+
 
 class Claim(TimestampMixin, db.Model):
     __tablename__ = "claims"
@@ -243,6 +249,13 @@ class Claim(TimestampMixin, db.Model):
     def moves_for(self, actor) -> list[ClaimStatus]:
         """The moves this actor may make on this claim now, in life-cycle order (the page's buttons)."""
         return self.transitions.moves_for(actor, ClaimStatus(self.status), instance=self)
+
+    @property
+    def number(self) -> str:
+        """The claim's readable number, year filed, approving county and id: "2026-330106-00208"
+        (docs/architecture.md rule 11: a document by its readable number, never a bare #id)."""
+        year = self.created_at.year if self.created_at else ""
+        return f"{year}-{self.region_code}-{self.id:05d}"
 
 
 class ClaimEvent(db.Model):

@@ -113,3 +113,24 @@ def claim_view(actor, claim: Claim) -> dict:
         "events": [{"from_status": e.from_status, "to_status": e.to_status, "actor_id": e.actor_id, "at": e.at,
                     "reason_code": e.reason_code, "reason": e.reason} for e in claim.events],
     }
+
+
+def claim_people(claim: Claim) -> dict[str, str]:
+    """The names a claim's page shows for its placement, resident and release notice (docs/architecture.md
+    rule 11: people by name, never "#25"); read-only, one query each."""
+    from base_ops.intake.models import ReleaseNotice
+    from base_ops.placements.models import Placement
+    from base_ops.residents.models import Resident
+
+    names = {}
+    if claim.placement_id:
+        names["placement"] = db.session.execute(
+            select(Resident.name).join(Placement, Placement.resident_id == Resident.id)
+            .where(Placement.id == claim.placement_id)).scalar() or ""
+    if claim.resident_id:
+        names["resident"] = db.session.execute(
+            select(Resident.name).where(Resident.id == claim.resident_id)).scalar() or ""
+    if claim.release_notice_id:
+        names["notice"] = db.session.execute(
+            select(ReleaseNotice.name).where(ReleaseNotice.id == claim.release_notice_id)).scalar() or ""
+    return names

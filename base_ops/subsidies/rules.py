@@ -283,7 +283,8 @@ def handover_tier(prison_region_code: str, receiving_region_code: str) -> tuple[
 
 
 def handover(*, is_key_subject: bool, collected_on: date | None, prison_region_code: str,
-             receiving_region_code: str, terms: HandoverTerms) -> tuple[Decimal, str]:
+             receiving_region_code: str, terms: HandoverTerms,
+             region_names: dict[str, str] | None = None) -> tuple[Decimal, str]:
     """衔接经费补助 (seed 004 item 6 as the default): once per release notice, for a key subject actually
     collected; the tiers are the receiving county's policy on the day of receipt."""
     if not is_key_subject:
@@ -292,7 +293,9 @@ def handover(*, is_key_subject: bool, collected_on: date | None, prison_region_c
         raise NotEligible("release_notice_id", _("the person has not been collected"))
     key, label = handover_tier(prison_region_code, receiving_region_code)
     amount = _money(terms.amounts[key])
-    rule = (f"衔接经费补助：监狱所在地 {prison_region_code}，接收地 {receiving_region_code}（{label}），"
+    names = region_names or {}  # places by name in the rule a person reads (issue 17), the code if unknown
+    rule = (f"衔接经费补助：监狱所在地 {names.get(prison_region_code, prison_region_code)}，"
+            f"接收地 {names.get(receiving_region_code, receiving_region_code)}（{label}），"
             f"{collected_on.isoformat()} 接回重点对象，补助 {amount} 元；依据：{terms.source}")
     return amount, rule
 

@@ -51,6 +51,13 @@ REASON_MAX = 1000
 REVIEWERS = frozenset(REJECTED_BY.values())
 
 
+def _names_of(*codes: str) -> dict[str, str]:
+    """Region names for a claim's rule text (org/queries.py region_name)."""
+    from base_ops.org.queries import region_name
+
+    return {code: region_name(code) for code in codes if code}
+
+
 def _not_eligible(error: rules.NotEligible) -> NotEligible:
     """A pure rule's refusal (subsidies.rules) as the domain's one eligibility error."""
     return NotEligible(_("Not eligible: %(reason)s", reason=error.reason), fields={error.field: [error.reason]})
@@ -210,7 +217,8 @@ def _handover_claim(actor, notice_id) -> dict:
     def compute():
         return rules.handover(is_key_subject=notice.is_key_subject, collected_on=notice.collected_on,
                               prison_region_code=notice.prison_region_code,
-                              receiving_region_code=notice.receiving_region_code, terms=terms)
+                              receiving_region_code=notice.receiving_region_code, terms=terms,
+                              region_names=_names_of(notice.prison_region_code, notice.receiving_region_code))
 
     values = {"kind": K.HANDOVER, "subject_key": f"notice:{notice.id}", "period": "",
               "release_notice_id": notice.id, "resident_id": notice.resident_id, "base_id": base_id,
@@ -266,7 +274,9 @@ def amount_under_policies(claim: Claim) -> tuple[Decimal, str, int | None] | Non
         try:
             amount, rule = rules.handover(is_key_subject=notice.is_key_subject, collected_on=notice.collected_on,
                                           prison_region_code=notice.prison_region_code,
-                                          receiving_region_code=notice.receiving_region_code, terms=terms)
+                                          receiving_region_code=notice.receiving_region_code, terms=terms,
+                                          region_names=_names_of(notice.prison_region_code,
+                                                                 notice.receiving_region_code))
         except rules.NotEligible:
             return None
         return amount, rule, policy_id

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from base_ops.accounts.auth import fresh_login_required
 from base_ops.accounts.models import Role, User
@@ -13,8 +14,9 @@ from base_ops.core.actor import current_actor
 from base_ops.core.bounds import id_or_none
 from base_ops.core.clock import today
 from base_ops.core.errors import DomainError
-from base_ops.core.excel import XLSX_MIMETYPE
+from base_ops.core.excel import XLSX_MIMETYPE, attachment
 from base_ops.core.forms import EmptyForm
+from base_ops.core.redirects import page_on_get
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.extensions import db
 from base_ops.intake.models import ReleaseNotice
@@ -77,7 +79,8 @@ def _reason_choices() -> list[tuple[str, str]]:
 @bp.get("/claims/queue")
 def queue():
     filters = _filters()
-    page = db.paginate(_filtered(queries.queue_for(current_actor()), filters), per_page=50, error_out=False)
+    stmt = _filtered(queries.queue_for(current_actor()), filters).options(selectinload(Claim.batch))
+    page = db.paginate(stmt, per_page=50, error_out=False)
     return render_template("subsidies/queue.html", page=page, filters=filters, action_form=EmptyForm(),
                            bulk=current_actor().role == Role.COUNTY_OFFICER)
 
@@ -93,16 +96,18 @@ def bulk_approve():
     done = [cid for cid, problem in outcome if problem is None]
     if done:
         flash(_("%(count)s claims approved.", count=len(done)), "success")
-    for cid, problem in outcome:
-        if problem is not None:
-            flash(_("Claim #%(id)s not approved: %(problem)s", id=cid, problem=problem), "danger")
+    refused = [(cid, problem) for cid, problem in outcome if problem is not None]
+    numbers = {c.id: c.number for c in db.session.scalars(select(Claim).where(Claim.id.in_([c for c, _p in refused])))}
+    for cid, problem in refused:  # a claim by its readable number (issue 17), an unknown id as it was typed
+        flash(_("Claim %(number)s not approved: %(problem)s", number=numbers.get(cid, cid), problem=problem), "danger")
     return redirect(url_for("subsidies.queue", status="reviewed"))
 
 
 @bp.get("/claims")
 def list_claims():
     filters = _filters()
-    page = db.paginate(_filtered(queries.claims_in_scope(current_actor()), filters), per_page=50, error_out=False)
+    stmt = _filtered(queries.claims_in_scope(current_actor()), filters).options(selectinload(Claim.batch))
+    page = db.paginate(stmt, per_page=50, error_out=False)
     return render_template("subsidies/claims.html", page=page, filters=filters)
 
 
@@ -177,9 +182,11 @@ def _render_claim(claim: Claim, *, evidence_form=None, reject_form=None, status:
     review_form, reject_form = ReviewForm(formdata=None), reject_form or RejectForm(formdata=None)
     review_form.reason_code.choices = reject_form.reason_code.choices = reasons
     user_ids = {e.actor_id for e in claim.events if e.actor_id}
-    names = {uid: name for uid, name in db.session.execute(select(User.id, User.username).where(User.id.in_(user_ids)))}
+    names = {uid: name for uid, name in db.session.execute(
+        select(User.id, User.display_name).where(User.id.in_(user_ids)))}
     return render_template(
         "subsidies/claim_detail.html", claim=claim, view=queries.claim_view(actor, claim), names=names,
+        people=queries.claim_people(claim),
         actions=_actions(actor, claim), action_form=EmptyForm(), review_form=review_form, reject_form=reject_form,
         evidence_form=evidence_form or EvidenceForm(formdata=None), reason_labels=dict(reasons),
     ), status
@@ -227,7 +234,8 @@ def approve_claim(claim_id: int):
     return _move(claim_id, lambda c: services.approve(current_actor(), c), _("Claim approved."))
 
 
-@bp.post("/claims/<int:claim_id>/reject")
+@bp.route("/claims/<int:claim_id>/reject", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("subsidies.claim_detail", **args))
 def reject_claim(claim_id: int):
     claim = queries.get_claim(current_actor(), claim_id)
     form = RejectForm()
@@ -238,7 +246,8 @@ def reject_claim(claim_id: int):
                                                      reason=form.reason.data), _("Claim rejected."))
 
 
-@bp.post("/claims/<int:claim_id>/evidence")
+@bp.route("/claims/<int:claim_id>/evidence", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("subsidies.claim_detail", **args))
 def upload_evidence(claim_id: int):
     claim = queries.get_claim(current_actor(), claim_id)
     form = EvidenceForm()
@@ -323,9 +332,10 @@ def pay_batch(batch_id: int):
 @bp.get("/batches/<int:batch_id>.xlsx")
 @fresh_login_required
 def batch_xlsx(batch_id: int):
-    content = batches.export_batch(current_actor(), batches.get_batch(current_actor(), batch_id))
-    return Response(content, mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": f"attachment; filename=payment-batch-{batch_id}.xlsx"})
+    batch = batches.get_batch(current_actor(), batch_id)
+    content = batches.export_batch(current_actor(), batch)
+    return Response(content, mimetype=XLSX_MIMETYPE, headers={
+        "Content-Disposition": attachment(f"拨付批次-{batch.number}.xlsx", f"payment-batch-{batch_id}.xlsx")})
 
 
 # ---------------------------------------------------------------- reference data (admin)
@@ -340,7 +350,8 @@ def reference_data():
     return _render_reference()
 
 
-@bp.post("/admin/reference/subsidies/reasons")
+@bp.route("/admin/reference/subsidies/reasons", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("subsidies.reference_data", **args))
 def set_reason():
     form = ReasonForm()
     if form.validate_on_submit():

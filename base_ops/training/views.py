@@ -12,9 +12,10 @@ from base_ops.core import clock
 from base_ops.core.actor import current_actor
 from base_ops.core.bounds import date_arg, int_arg
 from base_ops.core.errors import DomainError
-from base_ops.core.excel import XLSX_MIMETYPE
+from base_ops.core.excel import XLSX_MIMETYPE, attachment, file_part
 from base_ops.core.forms import EmptyForm
 from base_ops.core.permissions import may_access
+from base_ops.core.redirects import page_on_get
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.extensions import db
 from base_ops.org.models import Base
@@ -151,7 +152,8 @@ def _post(course, form_name: str, form, call, done):
     return _render_course(course, 422, **{form_name: form})
 
 
-@bp.post("/training/courses/<int:course_id>/sessions")
+@bp.route("/training/courses/<int:course_id>/sessions", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("training.course_detail", **args))
 def add_session(course_id: int):
     course = queries.get_course(current_actor(), course_id)
     return _post(course, "session_form", SessionForm(prefix="session"), lambda f: services.add_session(
@@ -159,7 +161,8 @@ def add_session(course_id: int):
         lambda s: _("Session on %(day)s added.", day=s.held_on.isoformat()))
 
 
-@bp.post("/training/courses/<int:course_id>/sessions/generate")
+@bp.route("/training/courses/<int:course_id>/sessions/generate", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("training.course_detail", **args))
 def generate_sessions(course_id: int):
     course = queries.get_course(current_actor(), course_id)
     return _post(course, "generate_form", GenerateSessionsForm(prefix="generate"), lambda f: services.generate_sessions(
@@ -168,7 +171,8 @@ def generate_sessions(course_id: int):
         lambda created: _("%(n)s sessions added.", n=len(created)))
 
 
-@bp.post("/training/courses/<int:course_id>/enrolments")
+@bp.route("/training/courses/<int:course_id>/enrolments", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("training.course_detail", **args))
 def enrol(course_id: int):
     course = queries.get_course(current_actor(), course_id)
     return _post(course, "enrol_form", EnrolForm(prefix="enrol"), lambda f: services.enrol(
@@ -228,16 +232,18 @@ def attendance(session_id: int):
         ids = [line.resident_id for line in roster]
         records = forms.attendance_records(request.form, ids) + forms.extra_records(request.form, ids)
         try:
-            counts = services.record_attendance(current_actor(), session, records)
+            services.record_attendance(current_actor(), session, records)
         except DomainError as error:
             flash_error(error)
         else:
-            flash(_("Attendance saved: %(present)s present, %(late)s late, %(absent)s absent, %(excused)s excused.",
-                    **counts), "success")
-            return redirect(url_for("training.course_detail", course_id=session.course_id, _anchor="progress"))
+            # Back on this screen, the saved counts at the top of the form where the trainer looks (issue 17:
+            # "#progress" on the course page was off-screen on a tablet).
+            return redirect(url_for("training.attendance", session_id=session.id, saved=1))
     return render_template("training/attendance.html", session=session, course=session.course, roster=roster,
                            form=form, today=clock.today(), sessions=queries.sessions_of(session.course),
-                           is_future=session.held_on > clock.today()), 422 if request.method == "POST" else 200
+                           is_future=session.held_on > clock.today(),
+                           saved=request.method == "GET" and request.args.get("saved") == "1"), \
+        422 if request.method == "POST" else 200
 
 
 @bp.get("/training/courses/<int:course_id>/sheet")
@@ -252,7 +258,8 @@ def attendance_sheet_xlsx(course_id: int):
     course = queries.get_course(current_actor(), course_id)
     content = services.export_attendance_sheet(current_actor(), course)
     return Response(content, mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": f"attachment; filename=attendance-{course.id}.xlsx"})
+                    headers={"Content-Disposition": attachment(f"考勤表-{file_part(course.title)}.xlsx",
+                                                               f"attendance-{course.id}.xlsx")})
 
 
 @bp.get("/training/summary")

@@ -41,10 +41,40 @@
       var present = row.querySelector("input[value=present]");
       if (present) { present.checked = true; }
     });
+    dirty = true;
     refresh();
   });
 
-  form.addEventListener("change", refresh);
+  form.addEventListener("change", function () { dirty = true; refresh(); });
+
+  // Unsaved marks are not lost without a word (issue 17): leaving the page asks the browser's question,
+  // choosing another session asks ours; saving clears the flag.
+  var dirty = false;
+  var unsavedQuestion = form.getAttribute("data-unsaved");
+  window.addEventListener("beforeunload", function (event) {
+    if (dirty && !confirmed) {
+      event.preventDefault();
+      event.returnValue = unsavedQuestion;
+      return unsavedQuestion;
+    }
+    return undefined;
+  });
+  var picker = document.getElementById("session-picker-form");
+  if (picker) {
+    picker.addEventListener("submit", function (event) {
+      if (dirty && !window.confirm(unsavedQuestion)) {
+        event.preventDefault();
+        return;
+      }
+      dirty = false; // asked once: the page's own question does not follow
+    });
+  }
+
+  // After a save the page says so at the top of the form; focus moves there so it is seen and read out.
+  var saved = document.getElementById("attendance-saved");
+  if (saved) {
+    saved.focus();
+  }
 
   var modalElement = document.getElementById("confirm-attendance");
   var confirmed = false;

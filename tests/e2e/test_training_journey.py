@@ -116,14 +116,20 @@ def test_trainer_marks_todays_session_and_sees_progress(page, live_server, demo,
 
     with page.expect_navigation():
         page.click("#confirm-save")
-    assert path_of(page) == f"/training/courses/{course['id']}"
-    assert page.locator(".alert-success").count() == 1
+    # The trainer stays on the screen; "考勤已保存" is at the top of the form, where the eye is (issue 17).
+    assert path_of(page) == f"/training/sessions/{session['id']}/attendance"
+    saved = page.locator("#attendance-saved")
+    assert saved.is_visible() and "考勤已保存" in saved.inner_text()
+    assert page.evaluate("document.activeElement.id") == "attendance-saved"
+    shot(page, "training-attendance-saved")
+
+    page.goto(f"{live_server}/training/courses/{course['id']}")
     progress = page.locator("#progress")
     for resident in residents:
         row = progress.locator(f"tr[data-resident='{resident['id']}']")
         assert row.locator(".training-rate-value").inner_text() == "100%"
     session_row = page.locator(".training-sessions tr.table-primary")
-    assert "P 2" in session_row.inner_text() and "L 1" in session_row.inner_text()
+    assert "出勤 2" in session_row.inner_text() and "迟到 1" in session_row.inner_text()
     shot(page, "training-course-progress")
 
     # One save, one row per resident; opening the screen again shows what was saved.

@@ -133,6 +133,10 @@ def test_two_thousand_rows_ten_bad_preview_fast_then_import_valid_only(app, worl
     assert any(e.row == 1750 and "10" in e.reason for e in check.errors)
     for e in check.errors:
         assert f">{e.row}<" in html  # every bad row is listed on the preview page
+    # Each error names its column by the Chinese heading only, never the field's code (issue 17).
+    for e in check.errors:
+        assert f"{e.field}</span>" not in html and f">{e.field}<" not in html
+    assert "身份证号" in html
     # The page's one button imports the valid rows: it sends valid_only itself, no box to tick (issue 17).
     assert '<input type="hidden" name="valid_only" value="y">' in html and 'type="checkbox"' not in html
 

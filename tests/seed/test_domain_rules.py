@@ -21,6 +21,7 @@ from base_ops.enterprises.models import PlacementAgreement
 from base_ops.intake.models import ReleaseNotice, Stay
 from base_ops.intake.notices.services import due_dates
 from base_ops.intake.stays.rules import eligibility_problem
+from base_ops.org.queries import region_name
 from base_ops.placements.models import Placement, Referral, ReferralEvent, ReferralStatus, RetentionCheck
 from base_ops.placements.queries import mark_for_check
 from base_ops.residents.models import Resident
@@ -72,7 +73,9 @@ def check_claim_amounts(db) -> None:
                                               notice.prison_region_code)
             expected = rules.handover(is_key_subject=notice.is_key_subject, collected_on=notice.collected_on,
                                       prison_region_code=notice.prison_region_code,
-                                      receiving_region_code=notice.receiving_region_code, terms=terms)
+                                      receiving_region_code=notice.receiving_region_code, terms=terms,
+                                      region_names={c: region_name(c) for c in (notice.prison_region_code,
+                                                                               notice.receiving_region_code)})
             assert claim.policy_id == policy_id
         elif kind == ClaimKind.LIVING_ALLOWANCE:
             r = db.session.get(Resident, claim.resident_id)

@@ -194,7 +194,7 @@ def test_bulk_approve_reports_each_claim(db, sw, post_claim, login_as, english):
                            follow_redirects=True)
     page = response.get_data(as_text=True)
     assert "1 claims approved" in page
-    assert f"Claim #{not_ready.id} not approved" in page
+    assert f"Claim {not_ready.number} not approved" in page  # by its readable number (issue 17)
     db.session.refresh(ok)
     db.session.refresh(not_ready)
     assert ok.status == ClaimStatus.APPROVED and not_ready.status == ClaimStatus.SUBMITTED

@@ -173,7 +173,12 @@ def test_sixty_residents_one_screen_one_save(world, login_as, db):
     response = client.post(f"/training/sessions/{session.id}/attendance", data=form)
 
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/training/courses/{course.id}#progress")
+    # Back on the screen, the saved counts at the top of the form, focusable and read out (issue 17).
+    assert response.headers["Location"].endswith(f"/training/sessions/{session.id}/attendance?saved=1")
+    saved = _text(client.get(response.headers["Location"]))
+    assert 'role="status"' in saved and 'id="attendance-saved"' in saved
+    assert saved.index('id="attendance-saved"') < saved.index("training-roster-row")
+    assert "data-unsaved=" in saved and 'id="session-picker-form"' in saved
     rows = db.session.execute(select(Attendance.resident_id, Attendance.status)
                               .where(Attendance.session_id == session.id)).all()
     assert len(rows) == 60 and dict(rows)[people[3].id] == "late"

@@ -13,6 +13,7 @@ from base_ops.core.actor import current_actor
 from base_ops.core.errors import DomainError
 from base_ops.core.excel import XLSX_MIMETYPE
 from base_ops.core.identity import mask_id_number
+from base_ops.core.redirects import page_on_get
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.extensions import db
 from base_ops.intake.notices import importer as notices_import
@@ -62,7 +63,8 @@ def _detail(notice, feedback_form, collection_form):
                            feedback_form=feedback_form, collection_form=collection_form, mask=mask_id_number)
 
 
-@bp.post("/notices/<int:notice_id>/feedback")
+@bp.route("/notices/<int:notice_id>/feedback", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("notices.notice_detail", **args))
 def record_feedback(notice_id: int):
     notice = notices_queries.get_notice(current_actor(), notice_id)
     form = FeedbackForm(prefix="fb")
@@ -78,7 +80,8 @@ def record_feedback(notice_id: int):
     return _detail(notice, form, CollectionForm(prefix="col")), 422
 
 
-@bp.post("/notices/<int:notice_id>/collection")
+@bp.route("/notices/<int:notice_id>/collection", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("notices.notice_detail", **args))
 def record_collection(notice_id: int):
     notice = notices_queries.get_notice(current_actor(), notice_id)
     form = CollectionForm(prefix="col")
@@ -143,7 +146,8 @@ def _preview(check, form):
                            errors=check.errors[:300], labels=notices_import.LABELS)
 
 
-@bp.post("/notices/import/confirm")
+@bp.route("/notices/import/confirm", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("notices.import_upload", **args))
 def import_confirm():
     form = ImportConfirmForm()
     token = form.token.data or ""

@@ -13,6 +13,7 @@ from base_ops.core.actor import current_actor
 from base_ops.core.bounds import date_arg, int_arg
 from base_ops.core.errors import DomainError
 from base_ops.core.identity import mask_id_number
+from base_ops.core.redirects import page_on_get
 from base_ops.core.ui import form_errors_from
 from base_ops.extensions import db
 from base_ops.intake.models import Destination
@@ -114,7 +115,8 @@ def _post(stay, form_name: str, form, call, done: str):
     return _render_detail(stay, **{form_name: form}), 422
 
 
-@bp.post("/stays/<int:stay_id>/leaves")
+@bp.route("/stays/<int:stay_id>/leaves", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("stays.stay_detail", **args))
 def record_leave(stay_id: int):
     stay = queries.get_stay(current_actor(), stay_id)
     return _post(stay, "leave_form", LeaveForm(prefix="leave"), lambda f: services.record_leave(
@@ -122,21 +124,25 @@ def record_leave(stay_id: int):
         _("Leave recorded."))
 
 
-@bp.post("/stays/<int:stay_id>/absences")
+@bp.route("/stays/<int:stay_id>/absences", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("stays.stay_detail", **args))
 def record_absence(stay_id: int):
     stay = queries.get_stay(current_actor(), stay_id)
     return _post(stay, "absence_form", AbsenceForm(prefix="absence"), lambda f: services.record_absence(
         current_actor(), stay, start_on=f.start_on.data, note=f.note.data), _("Absence recorded."))
 
 
-@bp.post("/absences/<int:absence_id>/return")
+@bp.route("/absences/<int:absence_id>/return", methods=["GET", "POST"])
+@page_on_get(lambda absence_id: url_for("stays.stay_detail",
+                                        stay_id=queries.get_absence(current_actor(), absence_id).stay_id))
 def record_return(absence_id: int):
     absence = queries.get_absence(current_actor(), absence_id)
     return _post(absence.stay, "return_form", ReturnForm(prefix="return"), lambda f: services.record_return(
         current_actor(), absence, returned_on=f.returned_on.data), _("Return recorded."))
 
 
-@bp.post("/stays/<int:stay_id>/discharge")
+@bp.route("/stays/<int:stay_id>/discharge", methods=["GET", "POST"])
+@page_on_get(lambda **args: url_for("stays.stay_detail", **args))
 def discharge(stay_id: int):
     stay = queries.get_stay(current_actor(), stay_id)
     return _post(stay, "discharge_form", DischargeForm(prefix="discharge"), lambda f: services.discharge(

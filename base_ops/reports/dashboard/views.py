@@ -85,4 +85,4 @@ def report_xlsx(name: str):
         abort(404)
     content = spreadsheets.download(current_actor(), name, f)
     return Response(content, mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": f"attachment; filename={name}-{f.start}-{f.end}.xlsx"})
+                    headers={"Content-Disposition": spreadsheets.content_disposition(name, f)})

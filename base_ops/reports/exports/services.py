@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from base_ops.core import audit
 from base_ops.core.db import utcnow
 from base_ops.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed, is_database_unavailable
+from base_ops.core.excel import attachment
 from base_ops.core.transitions import compare_and_set
 from base_ops.core.unit_of_work import before_first_write, discard, unit_of_work, use_case
 from base_ops.extensions import db
@@ -99,6 +100,14 @@ def request_export(actor, kind: str, *, start: date, end: date, region_code: str
 def download_name(kind: str, f: ReportFilter) -> str:
     last_day = date.fromordinal(f.end.toordinal() - 1)
     return f"{kind}-{f.start.isoformat()}-{last_day.isoformat()}.xlsx"
+
+
+def content_disposition(filename: str) -> str:
+    """The download's header: the name a user reads, the export's title in words (kind-from-to.xlsx with the
+    kind in Chinese), and the stored ASCII name as the fallback (issue 17)."""
+    kind, _sep, rest = filename.partition("-")
+    title = exports.EXPORT_KINDS.get(kind)
+    return attachment(f"{title}-{rest}" if title and rest else filename, filename)
 
 
 # ---------------------------------------------------------------- runners
@@ -353,6 +362,15 @@ def get_job(actor, job_id: int) -> ExportJob:
     if job is None or job.requested_by_id != actor.id:
         raise NotFound(_("No such export."))
     return job
+
+
+def base_name_of(job: ExportJob) -> str | None:
+    """The name of the base a job was limited to, for its page (a base by name, never "#3")."""
+    from base_ops.org.models import Base
+
+    base_id = (job.params or {}).get("base_id")
+    base = db.session.get(Base, base_id) if isinstance(base_id, int) else None
+    return base.name if base is not None else None
 
 
 def list_jobs(actor) -> list[ExportJob]:

@@ -64,8 +64,10 @@ def create_export():
         flash_error(error)
         return redirect(_back())
     if isinstance(result, jobs.DirectExport):
-        return send_file(BytesIO(result.content), mimetype=XLSX_MIMETYPE, as_attachment=True,
-                         download_name=result.filename)
+        response = send_file(BytesIO(result.content), mimetype=XLSX_MIMETYPE, as_attachment=True,
+                             download_name=result.filename)
+        response.headers["Content-Disposition"] = jobs.content_disposition(result.filename)
+        return response
     flash(_("The export has %(rows)s rows: it is being prepared; you can leave this page.", rows=result.rows_total),
           "info")
     return redirect(url_for("exports.job_detail", job_id=result.id))
@@ -81,7 +83,7 @@ def list_jobs():
 def job_detail(job_id: int):
     job = jobs.get_job(current_actor(), job_id)
     return render_template("exports/job.html", job=job, progress=jobs.progress_of(job), kinds=EXPORT_KINDS,
-                           status=ExportStatus)
+                           status=ExportStatus, base_name=jobs.base_name_of(job))
 
 
 @bp.get("/<int:job_id>/status")
@@ -93,4 +95,6 @@ def job_status(job_id: int):
 @fresh_login_required
 def download(job_id: int):
     job, path = jobs.job_file(current_actor(), job_id)
-    return send_file(path, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=job.filename or path.name)
+    response = send_file(path, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=job.filename or path.name)
+    response.headers["Content-Disposition"] = jobs.content_disposition(job.filename or path.name)
+    return response
