@@ -121,9 +121,13 @@ def _register_blueprints(app: Flask) -> None:
     from base_ops.beds.api import blp as beds_blp
     from base_ops.beds.views import bp as beds_bp
     from base_ops.core.api import API_PREFIX, BaseOpsApi
+    from base_ops.documents.api import blp as documents_blp
+    from base_ops.documents.views import bp as documents_bp
     from base_ops.enterprises.api import blp as enterprises_blp
     from base_ops.enterprises.views import bp as enterprises_bp
     from base_ops.extensions import csrf
+    from base_ops.followup.api import blp as followup_blp
+    from base_ops.followup.views import bp as followup_bp
     from base_ops.home.views import bp as home_bp
     from base_ops.intake.notices.api import blp as notices_blp
     from base_ops.intake.notices.views import bp as notices_bp
@@ -137,6 +141,8 @@ def _register_blueprints(app: Flask) -> None:
     from base_ops.placements.views import bp as placements_bp
     from base_ops.policies.api import blp as policies_blp
     from base_ops.policies.views import bp as policies_bp
+    from base_ops.reminders.api import blp as reminders_blp
+    from base_ops.reminders.views import bp as reminders_bp
     from base_ops.reports.dashboard.api import blp as reports_blp
     from base_ops.reports.dashboard.views import bp as reports_bp
     from base_ops.reports.exports.views import bp as exports_bp
@@ -155,7 +161,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(enterprises_bp)
     app.register_blueprint(audit_bp)
     for bp in (residents_bp, notices_bp, stays_bp, beds_bp, meals_bp, training_bp, placements_bp, subsidies_bp,
-               reports_bp, monthly_bp, exports_bp, policies_bp):
+               reports_bp, monthly_bp, exports_bp, policies_bp, documents_bp, reminders_bp, followup_bp):
         app.register_blueprint(bp)
 
     api = BaseOpsApi(app, spec_kwargs={
@@ -164,7 +170,7 @@ def _register_blueprints(app: Flask) -> None:
     })
     for blp in (auth_blp, reference_blp, audit_blp, residents_blp, notices_blp, stays_blp, beds_blp, meals_blp,
                 training_blp, enterprises_blp, placements_blp, subsidies_blp, reports_blp,
-                monthly_blp, policies_blp):
+                monthly_blp, policies_blp, documents_blp, reminders_blp, followup_blp):
         api.register_blueprint(blp, url_prefix=API_PREFIX)
         csrf.exempt(blp)  # bearer tokens, no cookies: CSRF does not apply
     app.extensions["base_ops_api"] = api
@@ -174,7 +180,9 @@ def _register_cli(app: Flask) -> None:
     from base_ops.accounts.cli import users_cli
     from base_ops.audit_log.cli import audit_cli
     from base_ops.backup.cli import backup_command, restore_command
+    from base_ops.followup.cli import follow_ups_cli
     from base_ops.intake.cli import calendar_cli
+    from base_ops.reminders.cli import reminders_cli
     from base_ops.reports.exports.cli import exports_cli
     from base_ops.seed.cli import seed_cli
 
@@ -183,6 +191,8 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(calendar_cli)
     app.cli.add_command(exports_cli)
+    app.cli.add_command(reminders_cli)
+    app.cli.add_command(follow_ups_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
 

@@ -106,6 +106,14 @@ class Config:
     API_PAGE_MAX = 500
     # County → city by the 3rd of the following month (docs/domain.md "Rates and reports").
     MONTHLY_REPORT_DUE_DAY = _env_int("MONTHLY_REPORT_DUE_DAY", 3)
+    # The daily reminder digest (reminders/mail.py): sent only when MAIL_SERVER is set; links use BASE_URL.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = _env_int("MAIL_PORT", 25)
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", False)
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "base-ops@localhost")
+    BASE_URL = os.environ.get("BASE_URL", "http://localhost:8000")
 
     HSTS = False
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import lazyload
 
 from base_ops.core.api import is_api_request
 from base_ops.core.db import utcnow
+from base_ops.core.redirects import path_of_same_site_url
 from base_ops.extensions import db
 
 
@@ -89,7 +90,9 @@ def fresh_login_required(view):
     def wrapper(*args, **kwargs):
         if current_user.is_authenticated and not is_fresh():
             flash(_("Please confirm your password to continue."), "info")
-            return redirect(url_for("accounts.reauthenticate", next=request.full_path))
+            # `back`: the page the user came from, where the download-started page leads back to.
+            back = path_of_same_site_url(request.referrer, request.host)
+            return redirect(url_for("accounts.reauthenticate", next=request.full_path, back=back))
         return view(*args, **kwargs)
 
     return wrapper

@@ -21,15 +21,16 @@ users_cli = click.Group("users", help="Manage user accounts.")
 @click.option("--base", "base_ids", type=int, multiple=True, help="Base id (managers, trainers); repeatable.")
 @click.option("--enterprise", "enterprise_id", type=int, help="Enterprise id (enterprise users).")
 @click.option("--name", "display_name", help="Display name.")
+@click.option("--email", help="E-mail address for the daily reminder digest.")
 @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
 @with_appcontext
-def create_user(username, role, region_code, base_ids, enterprise_id, display_name, password_stdin):
+def create_user(username, role, region_code, base_ids, enterprise_id, display_name, email, password_stdin):
     """Create USERNAME with ROLE and its scope."""
     password = sys.stdin.readline().rstrip("\r\n")
     try:
         user = services.create_user(
             None, username=username, role=role, password=password, display_name=display_name,
-            region_code=region_code, base_ids=list(base_ids), enterprise_id=enterprise_id,
+            region_code=region_code, base_ids=list(base_ids), enterprise_id=enterprise_id, email=email,
         )
     except DomainError as error:
         raise click.ClickException(error.message) from None

@@ -42,6 +42,7 @@ class ChangePasswordForm(FlaskForm):
 class UserForm(FlaskForm):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=100)])
+    email = StringField(_l("E-mail (daily reminder digest)"), validators=[Optional(), Length(max=254)])
     role = SelectField(_l("Role"), choices=[(r.value, label) for r, label in ROLE_LABELS.items()])
     region_code = StringField(_l("Region code (county officers)"), validators=[Optional(), Length(min=6, max=6)])
     base_ids = SelectMultipleField(_l("Bases (managers, trainers)"), coerce=optional_id, validate_choice=False)

@@ -27,6 +27,8 @@ class User(TimestampMixin, UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100))
+    # Where the daily reminder digest goes (reminders/mail.py); none: the inbox only.
+    email: Mapped[str | None] = mapped_column(String(254))
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     # Scope: a region for county officers, bases for managers and trainers,
     # an enterprise for enterprise users.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -28,6 +29,17 @@ from base_ops.core.db import utcnow
 from base_ops.core.errors import AuthenticationFailed, NotFound, PermissionDenied, ValidationFailed
 from base_ops.core.unit_of_work import on_constraint, unit_of_work, use_case
 from base_ops.extensions import db
+
+# Shape only (one @, a dot in the domain, no spaces): the digest is the test that it arrives.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _email(value: str | None) -> str | None:
+    """An address for the reminder digest, or None; 422 on the field when it is not one."""
+    email = (value or "").strip() or None
+    if email is not None and (len(email) > 254 or not EMAIL.fullmatch(email)):
+        raise ValidationFailed.on("email", _("must be an e-mail address"))
+    return email
 
 
 def _generic_login_error() -> str:
@@ -431,8 +443,10 @@ def create_user(
     base_ids: list[int] | None = None,
     enterprise_id: int | None = None,
     seeded_password: bool = False,
+    email: str | None = None,
 ) -> User:
-    """Create an account with one role and the scope that role needs."""
+    """Create an account with one role and the scope that role needs (and an e-mail address for the
+    reminder digest, optional)."""
     try:
         role = Role(role)
     except ValueError:
@@ -446,8 +460,10 @@ def create_user(
     if not seeded_password:
         _check_policy(password, username, field="password")
     bases = _resolve_scope(role, region_code, base_ids or [], enterprise_id)
+    email = _email(email)
     user = User(
         username=username,
+        email=email,
         display_name=(display_name or username).strip(),
         role=role,
         region_code=region_code or None,
@@ -474,9 +490,11 @@ def update_user(
     base_ids: list[int],
     enterprise_id: int | None,
     is_enabled: bool,
+    email: str | None = None,
 ) -> User:
-    """Change role, scope or status; a role or scope change ends the user's sessions."""
+    """Change role, scope, status or e-mail address; a role or scope change ends the user's sessions."""
     role = Role(role)
+    email = _email(email)
     if user.id == actor.id and (role != user.role or not is_enabled):
         raise ValidationFailed.on("role", _("you cannot change your own role or disable yourself"))
     bases = _resolve_scope(role, region_code, base_ids, enterprise_id)
@@ -495,6 +513,7 @@ def update_user(
     user.bases = bases
     user.enterprise_id = enterprise_id
     user.is_enabled = is_enabled
+    user.email = email
     if changed_access:
         user.end_sessions()  # and so the user's API tokens
     audit.record(actor, "user_updated", user, before=before,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from urllib.parse import urlsplit
 
 import qrcode
 import qrcode.image.svg
@@ -29,7 +30,7 @@ from base_ops.core.actor import current_actor
 from base_ops.core.db import utcnow
 from base_ops.core.errors import DomainError
 from base_ops.core.forms import EmptyForm
-from base_ops.core.redirects import safe_next
+from base_ops.core.redirects import local_path, safe_next
 from base_ops.core.roles import ROLE_LABELS
 from base_ops.core.ui import flash_error, form_errors_from
 from base_ops.extensions import db, limiter
@@ -179,8 +180,19 @@ def reauthenticate():
             flash_error(error)
         else:
             session["auth_at"] = utcnow().timestamp()
-            return redirect(safe_next(request.args.get("next"), url_for("home.index")))
+            target = safe_next(request.args.get("next"), url_for("home.index"))
+            if is_download(target):
+                # A file answers the redirect and the browser would stay on this prompt, which reads as a
+                # failure (issue 17): a page says the download started and leads back.
+                return render_template("accounts/download_started.html", target=target,
+                                       back=local_path(request.args.get("back")))
+            return redirect(target)
     return render_template("accounts/reauth.html", form=form)
+
+
+def is_download(path: str) -> bool:
+    """Whether a path answers with a file (a spreadsheet, a PDF, an export's download), not a page."""
+    return urlsplit(path).path.endswith((".xlsx", ".pdf", "/download"))
 
 
 @bp.route("/account/totp", methods=["GET", "POST"])
@@ -270,7 +282,7 @@ def new_user():
                 current_actor(), username=form.username.data, role=form.role.data,
                 password=form.password.data or "", display_name=form.display_name.data,
                 region_code=form.region_code.data or None, base_ids=form.base_ids.data or [],
-                enterprise_id=form.enterprise_id.data,
+                enterprise_id=form.enterprise_id.data, email=form.email.data,
             )
         except DomainError as error:
             form_errors_from(form, error)
@@ -296,7 +308,7 @@ def edit_user(user_id: int):
                 current_actor(), user, display_name=form.display_name.data,
                 role=form.role.data, region_code=form.region_code.data or None,
                 base_ids=form.base_ids.data or [], enterprise_id=form.enterprise_id.data,
-                is_enabled=form.is_enabled.data,
+                is_enabled=form.is_enabled.data, email=form.email.data,
             )
         except DomainError as error:
             form_errors_from(form, error)

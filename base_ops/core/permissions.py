@@ -290,6 +290,39 @@ ENDPOINT_ACCESS: dict[str, str | frozenset[Role]] = {
     "policies_api.effective": frozenset({A, CO, BM}),
     "policies_api.get_policy": frozenset({A, CO, BM}),
     "policies_api.end_policy": frozenset({A}),
+    # ---- Documents (documents/): PDFs scoped like the object they print (docs/api.md "Documents").
+    # (documents.* and documents_api.* endpoints here)
+    # Each document is open to the roles that see its object's page; the object's getter applies the scope.
+    "documents.receipt": frozenset({CO, BM}),
+    "documents.admission": frozenset({CO, BM}),
+    "documents.resident_file": frozenset({CO, BM}),
+    "documents.claim_form": frozenset({CO, BM, EN}),
+    "documents.certificate": frozenset({CO, BM, TR}),
+    "documents.batch_list": frozenset({CO}),
+    "documents.monthly_report": frozenset({CO}),
+    "documents_api.release_notice_receipt": frozenset({CO, BM}),
+    "documents_api.stay_admission_form": frozenset({CO, BM}),
+    "documents_api.resident_file_pdf": frozenset({CO, BM}),
+    "documents_api.claim_approval_form": frozenset({CO, BM, EN}),
+    "documents_api.enrolment_certificate": frozenset({CO, BM, TR}),
+    "documents_api.payment_batch_list": frozenset({CO}),
+    "documents_api.monthly_report_pdf": frozenset({CO}),
+    # ---- Reminders (reminders/): each user's own items (docs/api.md "Reminders").
+    # (reminders.* and reminders_api.* endpoints here)
+    # Everyone who may be reminded of work (the sources in reminders/sources.py); each sees only his own items.
+    "reminders.inbox": frozenset({CO, BM, TR, EN}),
+    "reminders.dismiss": frozenset({CO, BM, TR, EN}),
+    "reminders_api.list_reminders": frozenset({CO, BM, TR, EN}),
+    "reminders_api.dismiss_reminder": frozenset({CO, BM, TR, EN}),
+    # ---- Follow-up (followup/): contacts through the support period (docs/api.md "Follow-up").
+    # (followup.* and followup_api.* endpoints here)
+    # Base managers follow up the people of their bases, county officers those of their region
+    # (followup/queries.py dues_in_scope).
+    "followup.due_list": frozenset({CO, BM}),
+    "followup.record": frozenset({CO, BM}),
+    "followup_api.list_follow_ups": frozenset({CO, BM}),
+    "followup_api.create_follow_up": frozenset({CO, BM}),
+    "reports_api.follow_up_report": frozenset({CO, BM}),  # the follow-up rates, like the other reports
     # Audit (三权分立: the auditor reads the log and nothing else)
     "audit.list_events": frozenset({AU}),
     "audit_api.list_events": frozenset({AU}),

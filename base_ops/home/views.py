@@ -14,6 +14,7 @@ from base_ops.core.db import utcnow
 from base_ops.enterprises.models import Enterprise
 from base_ops.extensions import db
 from base_ops.home import today as today_summary
+from base_ops.home import work as officer_work
 from base_ops.meals.queries import served_count
 from base_ops.org import queries
 from base_ops.org.models import Base, Region
@@ -55,6 +56,10 @@ def index():
         bases = db.session.scalars(queries.bases_in_scope(user).order_by(Base.name).limit(200)).all()
         context["bases"] = bases
         context["counts"] = queries.bed_counts_by_base([b.id for b in bases], today())
+        from base_ops.followup.queries import missing_count  # 脱管 people: the county sees them at once
+
+        context["missing_count"] = missing_count(user)
+        context["work"] = officer_work.for_officer(user)
         if user.region_code:
             context["region_path"] = queries.region_path(user.region_code)
     elif user.role == Role.ENTERPRISE:

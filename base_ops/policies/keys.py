@@ -11,6 +11,7 @@ one says so ("系统默认值") and never cites a document the region does not f
 - the receiving county on the day of receipt: notice deadlines and the handover tiers;
 - the person's 户籍 county: the living allowance (the month claimed) and the support period
   (the day of release or of the end of correction);
+- the person's 户籍 county on the day of discharge: the follow-up schedule (follow_up_*);
 - the base's county on the day: stays, absences, training.
 """
 
@@ -45,6 +46,7 @@ def show(value: Decimal) -> str:
 _RECEIVING = _l("the receiving county, on the day the notice is received")
 _HUKOU_MONTH = _l("the person's 户籍 county, in the month claimed")
 _HUKOU_RELEASE = _l("the person's 户籍 county, on the day of release")
+_HUKOU_DISCHARGE = _l("the person's 户籍 county, on the day of discharge")
 _BASE_DAY = _l("the base's county, on the day")
 _CLAIM_DAY = _l("the claim's county, on the day")
 
@@ -69,6 +71,14 @@ RULE_KEYS: dict[str, RuleKey] = {k.key: k for k in (
             _HUKOU_RELEASE, low=Decimal("1"), high=Decimal("20"), default_source="seed 002 二(三)3"),
     RuleKey("support_years_correction_ended", Decimal("3"), _l("Support period after community correction ends"),
             _l("years"), _HUKOU_RELEASE, low=Decimal("1"), high=Decimal("20"), default_source="seed 002 二(三)3"),
+    # 帮教回访 after discharge: four early contacts, then one every interval until the support period ends
+    # (docs/domain.md "Follow-up after discharge"; seed 001 三、第三 每半年跟踪教育一次 for the half-year).
+    *(RuleKey(f"follow_up_month_{n}", Decimal(months), label, _l("months after discharge"), _HUKOU_DISCHARGE,
+              low=Decimal("1"), high=Decimal("120"), default_source="docs/domain.md \"Follow-up after discharge\"")
+      for n, months, label in ((1, 1, _l("First follow-up contact")), (2, 3, _l("Second follow-up contact")),
+                               (3, 6, _l("Third follow-up contact")), (4, 12, _l("Fourth follow-up contact")))),
+    RuleKey("follow_up_interval_months", Decimal("6"), _l("Follow-up contacts after the fourth, every"), _l("months"),
+            _HUKOU_DISCHARGE, low=Decimal("1"), high=Decimal("60"), default_source="seed 001 三、第三"),
     RuleKey("max_stay_days", Decimal("180"), _l("Longest stay at a base (a new base's limit)"), _l("days"),
             _BASE_DAY, low=Decimal("1"), high=Decimal("3650"), default_source="docs/domain.md \"Stays\""),
     RuleKey("absence_flag_nights", Decimal("3"), _l("Absence flagged (脱管 risk) after"), _l("nights"), _BASE_DAY,

@@ -13,6 +13,7 @@ SECTION_LABELS = {
     "training": _l("Training"),
     "handover": _l("Handover"),
     "subsidies": _l("Subsidies"),
+    "follow_up": _l("Follow-up after discharge"),
 }
 STATUS_LABELS = {
     monthly.Status.ON_TIME: _l("Submitted on time"),

@@ -90,6 +90,10 @@ class Resident(TimestampMixin, db.Model):
     # 重新犯罪: set by a discharge as `reoffended`, or recorded later in the support period; the living
     # allowance stops from the month after (docs/domain.md "Living allowance").
     reoffended_on: Mapped[date | None]
+    # 脱管: a follow-up contact found the person missing on this day; the county sees the flag at once. A later
+    # contact that finds him clears it (residents.services record_missing / clear_missing; docs/domain.md
+    # "Follow-up after discharge").
+    missing_since: Mapped[date | None]
     # 生活确有困难 (seed 002 三(三)), recorded with what proves it (e.g. 村委会出具的生活困难证明): the living
     # allowance needs both. Recorded and cleared together by residents.services (record_hardship, clear_hardship).
     hardship_recorded_on: Mapped[date | None]

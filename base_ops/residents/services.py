@@ -458,6 +458,35 @@ def record_reoffence(actor, resident: Resident, *, on) -> Resident:
 
 
 @use_case
+def record_missing(actor, resident: Resident, *, on) -> Resident:
+    """Flag the person 脱管 (missing) from `on`, found by a follow-up contact (followup/services.py): not before
+    his release, not in the future (422 naming `on`). An earlier flag stands. docs/domain.md "Follow-up after
+    discharge"; seed 001 三、第二 (减少脱管失控). Audited by field name only."""
+    _require_file_keeper(actor, _("A follow-up is recorded by the base manager or the county officer."))
+    if not isinstance(on, date):
+        raise ValidationFailed.on("on", _("must be a date YYYY-MM-DD"))
+    if on < resident.released_on:
+        raise ValidationFailed.on("on", _("must not be before the release on %(date)s",
+                                          date=resident.released_on.isoformat()))
+    if on > today():
+        raise ValidationFailed.on("on", _("must not be in the future"))
+    if resident.missing_since is None or resident.missing_since > on:
+        resident.missing_since = on
+        audit.record(actor, "missing_recorded", resident, fields=["missing_since"])
+    return resident
+
+
+@use_case
+def clear_missing(actor, resident: Resident) -> Resident:
+    """A later contact found the person: the 脱管 flag goes. Audited by field name only."""
+    _require_file_keeper(actor, _("A follow-up is recorded by the base manager or the county officer."))
+    if resident.missing_since is not None:
+        resident.missing_since = None
+        audit.record(actor, "missing_cleared", resident, fields=["missing_since"])
+    return resident
+
+
+@use_case
 def record_hardship(actor, resident: Resident, *, evidence, recorded_on=None) -> Resident:
     """Record 生活确有困难 with what proves it (seed 002 三(三); e.g. 村委会出具的生活困难证明, at most 200
     characters; 422 naming `evidence`), on a day not in the future (default today; 422 naming `recorded_on`).

@@ -114,6 +114,9 @@ def load_demo(path: Path = DEMO_FILE, beds_from: date = date(2025, 1, 1)) -> boo
     load_demo_people(today())
     load_demo_training_and_jobs(today())
     demo_history.load_demo_history(today())  # a past year, so the reports have figures
+    from base_ops.followup import services as followup  # contacts due after each discharge, as a discharge makes
+
+    followup.schedule_all()
     return True
 
 

@@ -51,10 +51,12 @@ from base_ops.core.clock import LOCAL_ZONE, today
 from base_ops.core.unit_of_work import unit_of_work
 from base_ops.enterprises.models import Enterprise, JobPosting, PlacementAgreement
 from base_ops.extensions import db
+from base_ops.followup import services as followup
+from base_ops.followup.models import FollowUpDue
 from base_ops.intake.models import Leave, ReleaseNotice, Stay
 from base_ops.org.models import Base, Bed, BedServicePeriod, DibaoStandard, Region, RegionLevel, Room
 from base_ops.placements.models import Placement, Referral, ReferralEvent, RetentionCheck
-from base_ops.residents.models import Resident
+from base_ops.residents.models import SUPPORT_YEARS_KEY, Resident, add_years
 from base_ops.seed import domain
 from base_ops.subsidies import queries as subsidy_queries
 from base_ops.subsidies import rules
@@ -304,6 +306,7 @@ class SyntheticBuilder:
             self._step("users", self._create_users)
             self._step("stays and beds (simulated day by day)", self._simulate)
             self._step("residents, stays, bed assignments, leave", self._write_people)
+            self._step("follow-up dues after discharge", self._write_follow_up_dues)
             self._step("release notices", self._write_notices)
             self._step("enterprises, agreements, postings", self._build_enterprises)
             self._step("referrals, placements, retention checks", self._write_placements)
@@ -705,6 +708,36 @@ class SyntheticBuilder:
                     leave_id += 1
 
         w.write(Leave, ("id", "stay_id", "start_on", "end_on", "reason", "recorded_by_id", "created_at"), leaves())
+
+    def _write_follow_up_dues(self) -> None:
+        """The follow-up schedule of each person's last stay, if discharged (not into custody or death), as
+        followup.services.schedule_after_discharge makes it (docs/domain.md "Follow-up after discharge"); the
+        dates from the same functions, the rows written in bulk like every table here."""
+        from base_ops.policies.services import applied
+
+        last: dict[int, StayRec] = {}
+        for stay in self.stays:
+            if stay.resident.id not in last or stay.admitted_on > last[stay.resident.id].admitted_on:
+                last[stay.resident.id] = stay
+        schedule = lru_cache(maxsize=None)(followup.schedule_months)
+        years = lru_cache(maxsize=None)(lambda key, region, on: applied(key, region, on).whole)
+        created = _at(self.today)
+
+        def dues():
+            due_id = self.w.next_id(FollowUpDue)
+            for stay in last.values():
+                if stay.discharged_on is None or stay.destination in {d.value for d in followup.NOT_FOLLOWED}:
+                    continue
+                r = stay.resident
+                ends = add_years(r.released_on, years(SUPPORT_YEARS_KEY[r.subject_type], r.hukou, r.released_on))
+                early, interval = schedule(r.hukou, stay.discharged_on)
+                for n, (due_on, closes_on) in enumerate(
+                        followup.schedule_dates(stay.discharged_on, ends, early, interval), start=1):
+                    yield due_id, r.id, stay.id, n, due_on, closes_on, created
+                    due_id += 1
+
+        self.w.write(FollowUpDue, ("id", "resident_id", "stay_id", "sequence", "due_on", "closes_on", "created_at"),
+                     dues())
 
     def _prisons(self) -> list[tuple[str, str]]:
         """Prisons of the province (named by number), a few in other provinces."""
@@ -1155,7 +1188,7 @@ class SyntheticBuilder:
             terms, _policy = handover_terms(base.region_code, received, prison_region)
             amount, rule = rules.handover(is_key_subject=True, collected_on=collected,
                                           prison_region_code=prison_region, receiving_region_code=base.region_code,
-                                          terms=terms)
+                                          terms=terms, region_names=self.region_names)
             filed_on = min(self.today, collected + timedelta(days=rng.randint(3, 30)))
             claims.append(["handover", (f"notice:{notice_id}", None, r.id, notice_id, None, None, base.id,
                                         base.region_code, base.name, None), "", amount, rule, filed_on])

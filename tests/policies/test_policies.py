@@ -377,3 +377,24 @@ def test_the_notice_page_says_which_document_set_the_receipt_deadline(world, log
            articles={"receipt_working_days": "第四条"})
     page = officer.get(f"/notices/{world.notice_x.id}").get_data(as_text=True)
     assert "《西湖区衔接办法》（测试〔2026〕1号）第四条" in page
+
+
+def test_zhengzhou_sets_its_follow_up_interval_cited_to_its_document(world):
+    """issue 18: seed 001 (Zhengzhou) is entered as Zhengzhou's policy: 每半年跟踪教育一次 (三、第三) is its
+    follow-up interval, cited for a person of a Zhengzhou county; a Hangzhou county does not cite it."""
+    from datetime import date
+
+    from base_ops.org.services import load_regions
+    from base_ops.policies import services as policies
+    from base_ops.seed import loaders
+
+    load_regions([{"code": "410000", "name": "河南省", "level": "province", "parent_code": None},
+                  {"code": "410100", "name": "郑州市", "level": "city", "parent_code": "410000"},
+                  {"code": "410102", "name": "中原区", "level": "county", "parent_code": "410100"}])
+    assert loaders.load_policies() >= 1
+    applied = policies.applied("follow_up_interval_months", "410102", date(2026, 12, 1))
+    assert applied.value == 6 and applied.document_no == "郑政文〔2009〕278号" and applied.article == "三、第三"
+    assert "郑州" in applied.citation()
+    before = policies.applied("follow_up_interval_months", "410102", date(2009, 11, 1))
+    assert before.policy_id is None  # before the document: the system default
+    assert "郑州" not in policies.applied("follow_up_interval_months", "330106", date(2026, 12, 1)).citation()

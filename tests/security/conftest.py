@@ -52,6 +52,11 @@ class Rich:
     leaver: object  # resident_c, discharged from base A
     leaver_stay: object
     policy: object  # a county's policy document
+    finished_enrolment: object = None  # resident_a's enrolment in a course of base A that ended, completed
+
+    def finished_ids(self) -> dict:
+        """The completed enrolment (its certificate prints; the world's own enrolment is still running)."""
+        return {"enrolment_id": self.finished_enrolment.id} if self.finished_enrolment else {}
 
     def ids(self) -> dict:
         """URL parameter values for the richer world (the sample values point at the enterprise's objects)."""
@@ -67,7 +72,7 @@ class Rich:
         """Every set of ids a sweep goes through (a route with no such object answers 404 for the others)."""
         return [self.ids(), self.other_ids(),
                 {"claim_id": self.insurance_claim.id, "job_id": self.failed_job.id},
-                {"claim_id": self.handover_claim.id}]
+                {"claim_id": self.handover_claim.id}, *([self.finished_ids()] if self.finished_enrolment else [])]
 
 
 @pytest.fixture
@@ -121,6 +126,13 @@ def rich_world(app, world, db, monkeypatch, tmp_path):
                        discharged_on=date(2026, 8, 30), destination="returned_home", discharge_note="回原籍",
                        referral_source="监狱转介")
     db.session.add(leaver_stay)
+    db.session.flush()
+    from base_ops.followup.models import FollowUp
+    from base_ops.followup.services import schedule_after_discharge
+
+    schedule_after_discharge(leaver_stay)  # his follow-up schedule and a contact with a note (帮教回访)
+    db.session.add(FollowUp(resident_id=leaver.id, contacted_on=date(2026, 9, 28), method="phone", outcome="stable",
+                            note="电话回访", recorded_by_id=w.manager_a.id, base_id=w.base_a.id))
     db.session.commit()
 
     training.record_attendance(w.trainer_a, w.session_a, [{"resident_id": w.resident_a.id, "status": "present"}])
@@ -168,5 +180,28 @@ def rich_world(app, world, db, monkeypatch, tmp_path):
 
     w.rich = Rich(post_claim=post, insurance_claim=insurance, living_claim=living, handover_claim=handover,
                   batch=batch, evidence=item, job=job, officer_job=officer_job, failed_job=failed_job,
-                  absence=absence, leaver=leaver, leaver_stay=leaver_stay, policy=w.rich_policy)
+                  absence=absence, leaver=leaver, leaver_stay=leaver_stay, policy=w.rich_policy,
+                  finished_enrolment=_finished_enrolment(db, w))
     return w
+
+
+def _finished_enrolment(db, w):
+    """A course of base A that ended before TODAY, attended in full by resident_a: completed, so its certificate
+    prints (documents.certificate answers 409 for the world's running course)."""
+    from base_ops.training.models import Attendance, Course, CourseSession, Enrolment
+
+    course = Course(base_id=w.base_a.id, title="烹饪入门", skill="烹饪", trainer_id=w.trainer_a.id,
+                    starts_on=date(2026, 10, 5), ends_on=date(2026, 10, 30), capacity=10, enrolled_count=1,
+                    hours=Decimal("20"), certificate_type="中式烹调师证书")
+    db.session.add(course)
+    db.session.flush()
+    session = CourseSession(course_id=course.id, held_on=date(2026, 10, 12), hours=Decimal("4"))
+    enrolment = Enrolment(course_id=course.id, resident_id=w.resident_a.id, stay_id=w.stay_a.id,
+                          enrolled_on=date(2026, 10, 5), certificate_number="PX-2026-0007",
+                          certificate_on=date(2026, 10, 30))
+    db.session.add_all([session, enrolment])
+    db.session.flush()
+    db.session.add(Attendance(session_id=session.id, resident_id=w.resident_a.id, enrolment_id=enrolment.id,
+                              status="present", recorded_by_id=w.trainer_a.id))
+    db.session.commit()
+    return enrolment

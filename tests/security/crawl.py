@@ -62,6 +62,8 @@ def sample_values(world) -> dict:
         "token_id": 1,  # an API token: only its owner's account page revokes it
         "name": "occupancy",  # a report name (reports_api.report_spreadsheet)
         "policy_id": 1,  # the plain world has no policy document: a 404 for the roles let in
+        "report_id": 1,  # nor a submitted monthly report (documents.monthly_report)
+        "reminder_id": 1,  # nor a reminder (only its owner sees it: a 404 for everyone else)
         # Modules add sample values for new URL parameters here.
     }
 
@@ -142,7 +144,7 @@ class Fetched:
     url: str
     status: int
     mimetype: str
-    text: str  # the body as text; a spreadsheet's every cell value, one per line
+    text: str  # the body as text; a spreadsheet's every cell value, one per line; a PDF's extracted text
     response: object
 
     @property
@@ -183,9 +185,23 @@ def read(url: str, response) -> Fetched:
     data = response.get_data()
     if response.mimetype == XLSX_MIMETYPE:
         text = "\n".join(str(cell.value) for _sheet, cell in spreadsheet_cells(data) if cell.value is not None)
+    elif response.mimetype == "application/pdf":
+        text = pdf_text(data)
     else:
         text = data.decode("utf-8", errors="replace")
     return Fetched(url, response.status_code, response.mimetype, text, response)
+
+
+def pdf_text(data: bytes) -> str:
+    """A PDF's text as a reader's tools extract it (the documents of docs/api.md "Documents"), page by page; an
+    uploaded file that only claims to be a PDF (claim evidence) is read as its bytes."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    except (PdfReadError, ValueError):
+        return data.decode("utf-8", errors="replace")
 
 
 def spreadsheet_cells(data: bytes):

@@ -273,6 +273,18 @@ def _complete(side: Side, db, seq: int) -> None:
 
     side.resident2, side.stay2 = person(f"{tag}王二", seq + 1, date(2026, 10, 1))
     side.resident3, _none = person(f"{tag}赵三", seq + 3, None)
+    # A leaver (discharged, with his follow-up schedule): follow-up contacts are recorded after a discharge.
+    side.leaver, side.stay_left = person(f"{tag}钱四", seq + 7, date(2026, 10, 1))
+    side.stay_left.discharged_on, side.stay_left.destination = date(2026, 12, 1), "returned_home"
+    db.session.flush()
+    from base_ops.followup.services import schedule_after_discharge
+
+    schedule_after_discharge(side.stay_left)
+    from base_ops.followup.models import FollowUp
+
+    db.session.add(FollowUp(resident_id=side.leaver.id, contacted_on=date(2026, 12, 5), method="phone",
+                            outcome="stable", note=f"{tag}电话回访", recorded_by_id=side.manager.id,
+                            base_id=side.base.id))
     side.absence = Absence(stay_id=side.stay2.id, start_on=date(2026, 12, 10), note=f"{tag}未归")
     side.course_other = Course(base_id=side.base.id, title=f"{tag}另一课程", skill="家政", trainer_id=None,
                                starts_on=date(2026, 11, 2), ends_on=date(2026, 12, 18), capacity=10,
@@ -396,6 +408,17 @@ def _api_token(user):
     return _db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())).first()
 
 
+def _reminder(db, s: Side):
+    """An open reminder of the side's manager (reminders/models.py), as a daily run would add it."""
+    from base_ops.reminders.models import Reminder
+
+    reminder = Reminder(user_id=s.manager.id, kind="overstay", object_type="stay", object_id=str(s.stay.id),
+                        due_on=date(2026, 12, 1), created_on=date(2026, 12, 1))
+    db.session.add(reminder)
+    db.session.flush()
+    return reminder
+
+
 def build_sides(app, factory, db, world, monkeypatch, tmp_path) -> tuple[Side, Side]:
     """Freeze today, then build side A (the world's base A) and side B (base B, a second enterprise)."""
     freeze_today(monkeypatch)
@@ -412,6 +435,7 @@ def build_sides(app, factory, db, world, monkeypatch, tmp_path) -> tuple[Side, S
     _lock_at_an_address(db, a.locked_user)
     for side in (a, b):
         side.token = _api_token(side.manager)  # the manager's own API token (his account page revokes it)
+        side.reminder = _reminder(db, side)  # the manager's own open item (only he may dismiss it)
     a.enrolling_auditor = factory.user("auditor", username="auditor_enrols")  # must set up TOTP at sign-in
     db.session.commit()
     return a, b
@@ -609,6 +633,9 @@ WRITES: list[Write] = [
     Write("residents.add_case_note", BM, lambda s: {"kind": "talk", "noted_on": "2026-12-14", "text": "谈心"},
           url={"resident_id": "resident"}),
     Write("residents.record_reoffence", BM, lambda s: {"on": "2026-12-10"}, url={"resident_id": "resident"}),
+    Write("reminders.dismiss", BM, url={"reminder_id": "reminder"}),
+    Write("followup.record", BM, lambda s: {"contacted_on": "2026-12-14", "method": "phone", "outcome": "stable",
+                                            "note": "电话回访"}, url={"resident_id": "leaver"}),
     Write("residents.record_hardship", BM, lambda s: {"evidence": "村委会出具的生活困难证明",
                                                       "recorded_on": "2026-12-14"}, url={"resident_id": "resident"}),
     Write("residents.clear_hardship", BM, url={"resident_id": "resident"}),
@@ -717,6 +744,9 @@ WRITES: list[Write] = [
     Write("residents_api.create_case_note", BM, lambda s: {"kind": "talk", "noted_on": "2026-12-14", "text": "谈心"},
           url={"resident_id": "resident"}),
     Write("residents_api.record_reoffence", BM, lambda s: {"on": "2026-12-10"}, url={"resident_id": "resident"}),
+    Write("reminders_api.dismiss_reminder", BM, url={"reminder_id": "reminder"}),
+    Write("followup_api.create_follow_up", BM, lambda s: {"contacted_on": "2026-12-14", "method": "visit",
+                                                          "outcome": "stable"}, url={"resident_id": "leaver"}),
     Write("residents_api.record_hardship", BM, lambda s: {"evidence": "村委会出具的生活困难证明"},
           url={"resident_id": "resident"}),
     Write("notices_api.create_notice", CO, lambda s: {**_notice_body(s), "is_key_subject": True}),
@@ -983,6 +1013,8 @@ OBJECT_PARAMS = {
     "posting_id": "posting", "referral_id": "referral", "placement_id": "placement", "absence_id": "absence",
     "claim_id": "claim_draft", "batch_id": "batch", "evidence_id": "evidence", "job_id": "job",
     "region_code": "county", "token_id": "token",
+    "report_id": "report",  # a submitted monthly report version (documents.monthly_report)
+    "reminder_id": "reminder",  # the manager's own reminder: only its owner may dismiss it (404 for anyone else)
 }
 GLOBAL_PARAMS = {
     "user_id": "users are kept by the admin, who has no object scope (everyone else is refused by the matrix)",
@@ -1004,7 +1036,8 @@ OWN = {CO: {"job": "job_officer"}}
 # The intruder's target where it is not the same attribute on side B.
 TRAINER_OTHER = {"course_id": "course_other", "session_id": "session_other", "enrolment_id": "enrolment_other",
                  "resident_id": "resident3",  # a resident in none of his courses
-                 "token_id": "token"}  # the manager's API token: only its owner may revoke it
+                 "token_id": "token",  # the manager's API token: only its owner may revoke it
+                 "reminder_id": "reminder"}  # the manager's reminder: only its owner may dismiss it
 MANAGER_OTHER = {"posting_id": "posting_draft"}  # a manager sees every published posting: B's draft is not his
 
 

@@ -49,7 +49,7 @@ from tests.security.input_support import (
 ROLES = [ANON, AD, AU, CO, BM, TR, EN]
 # What a GET may leave in the audit log: reads of sensitive data and exports are recorded, and refusals.
 VIEW_ACTIONS = frozenset({"access_denied", "resident_sensitive_viewed", "notice_viewed", "claim_evidence_viewed",
-                          "export", "export.download"})
+                          "export", "export.download", "document_printed"})
 
 
 @pytest.fixture

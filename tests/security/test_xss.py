@@ -43,6 +43,8 @@ NOT_SHOWN_ON_PAGES = {
     "enterprises.bank_account": "shown masked, its last four characters only (templates/subsidies/_payee_account.html)",
     "export_jobs.filename": "the name offered with the download (Content-Disposition), built from kind and dates",
     "referral_events.note": "no service writes it and no page shows it (the timeline shows statuses)",
+    "reminders.object_id": "written by the daily run from ids, never typed; pages show the title built from the object",
+    "reminders.object_type": "written by the daily run (a fixed word per source); pages show the title instead",
     "sign_in_throttles.name_digest": "a keyed digest of a typed user name, kept for the lock only",
     "sign_in_throttles.address": "kept for the lock only (the audit log shows the addresses of failures)",
     "users.totp_pending_secret": "shown once, in the answer to the password step (a POST), never on a GET page",

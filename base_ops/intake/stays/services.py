@@ -304,6 +304,9 @@ def discharge(actor, stay: Stay, *, discharged_on: date, destination: str, note:
         resident = stay.resident
         if resident.reoffended_on is None or resident.reoffended_on > discharged_on:
             residents.record_reoffence(actor, resident, on=discharged_on)
+    from base_ops.followup import services as followup  # the follow-up schedule is theirs to write
+
+    followup.schedule_after_discharge(stay)  # contacts due through the support period, same unit of work
     return stay
 
 

@@ -17,7 +17,7 @@ from base_ops.reports.dashboard import spreadsheets
 from base_ops.reports.metrics import figures as F
 from base_ops.reports.metrics.filters import DIMENSIONS, resolve_filter
 from base_ops.reports.metrics.periods import default_period
-from base_ops.reports.metrics.queries import PLACEMENT_REPORT, occupancy, placements
+from base_ops.reports.metrics.queries import PLACEMENT_REPORT, follow_up, occupancy, placements
 
 blp = Blueprint("reports_api", __name__, description="Reports")
 
@@ -68,6 +68,8 @@ OccupancyRow = _row_schema("OccupancyRow", F.OCCUPANCY)
 PlacementsRow = _row_schema("PlacementsRow", PLACEMENT_REPORT, extra=("median_stay_days",))
 OccupancyReportSchema = _report_schema("OccupancyReport", OccupancyRow)
 PlacementsReportSchema = _report_schema("PlacementsReport", PlacementsRow)
+FollowUpRow = _row_schema("FollowUpRow", F.FOLLOW_UP)
+FollowUpReportSchema = _report_schema("FollowUpReport", FollowUpRow)
 
 
 def _filter(args):
@@ -92,6 +94,15 @@ def placements_report(args):
     return placements(_filter(args)).as_dict()
 
 
+@blp.route("/reports/follow-ups", methods=["GET"])
+@blp.arguments(ReportArgsSchema, location="query")
+@blp.response(200, FollowUpReportSchema)
+def follow_up_report(args):
+    """帮教回访: dues done ÷ dues falling due in [from, to); people who reoffended within their support period ÷
+    people whose support period after discharge overlaps [from, to) (docs/domain.md "Rates and reports")."""
+    return follow_up(_filter(args)).as_dict()
+
+
 # The report names are the route's own choices (an enum in the document; any other name is a 404).
 @blp.route(f"/reports/<any({', '.join(spreadsheets.NAMES)}):name>.xlsx", methods=["GET"])
 @blp.arguments(ReportArgsSchema, location="query")
@@ -101,5 +112,5 @@ def report_spreadsheet(args, name: str):
     f = _filter(args)
     content = spreadsheets.download(current_actor(), name, f)
     return Response(content, mimetype=XLSX_MIMETYPE,
-                    headers={"Content-Disposition": f"attachment; filename={name}-{f.start}-{f.end}.xlsx"})
+                    headers={"Content-Disposition": spreadsheets.content_disposition(name, f)})
 

@@ -18,7 +18,7 @@ from base_ops.reports.metrics.filters import ReportFilter
 from base_ops.reports.metrics.queries import Report
 
 KEY_FIGURES = ["occupancy_rate", "placement_rate", "in_stay_placement_rate", "retention_6_rate",
-               "handover_rate", "reoffence_rate", "claims_approved_amount"]
+               "handover_rate", "reoffence_rate", "follow_up_rate", "support_reoffence_rate", "claims_approved_amount"]
 UNIT_FIGURES = ["bed_nights_occupied", "occupancy_rate", "served", "leavers", "leavers_employed", "placement_rate",
                 "avg_stay_days", "retention_6_rate", "completions", "claims_approved_amount"]
 

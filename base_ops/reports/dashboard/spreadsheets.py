@@ -9,6 +9,7 @@ download is audited with its row count, in its own transaction.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pandas as pd
@@ -16,7 +17,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from base_ops.core import audit
-from base_ops.core.excel import Column, Sheet, generate_xlsx
+from base_ops.core.excel import Column, Sheet, attachment, generate_xlsx
 from base_ops.core.unit_of_work import use_case
 from base_ops.reports.metrics import figures as F
 from base_ops.reports.metrics import queries as metrics
@@ -26,6 +27,14 @@ from base_ops.reports.metrics.queries import Report
 REPORTS = {"occupancy": metrics.occupancy, "placements": metrics.placements, "overview": metrics.overview}
 
 _KIND_TO_COLUMN = {"count": "int", "rate": "percent", "days": "money", "money": "money"}
+
+
+def content_disposition(name: str, f) -> str:
+    """The download's name: the report's title and its period's first and last day (the filter's end is the
+    day after), in Chinese with an ASCII fallback."""
+    last_day = date.fromordinal(f.end.toordinal() - 1)
+    return attachment(f"{report_titles()[name]}-{f.start.isoformat()}-{last_day.isoformat()}.xlsx",
+                      f"{name}-{f.start.isoformat()}-{last_day.isoformat()}.xlsx")
 
 
 def report_titles() -> dict[str, str]:
@@ -62,7 +71,8 @@ def report_frame(report: Report, figures: list[F.Figure] | None = None) -> pd.Da
 # The overview's 45 figures, one sheet per topic, so each prints legibly one page wide (issue 21);
 # the other reports are one sheet each.
 TOPICS = [("入住与服务", [*F.OCCUPANCY, *F.SERVED]), ("就业安置", [*F.PLACEMENTS, *F.LENGTH_OF_STAY]),
-          ("稳定就业", F.RETENTION), ("技能培训", F.TRAINING), ("衔接", F.HANDOVER), ("补贴", F.SUBSIDIES)]
+          ("稳定就业", F.RETENTION), ("技能培训", F.TRAINING), ("衔接", F.HANDOVER), ("帮教回访", F.FOLLOW_UP),
+          ("补贴", F.SUBSIDIES)]
 
 
 def report_topics(report: Report) -> list[tuple[str | None, list[F.Figure]]]:

@@ -99,6 +99,17 @@ HANDOVER = [
     _rate("handover_rate", _l("Collected rate (必接必送率)"), "key_collected", "key_released"),
 ]
 
+# Follow-up after discharge (docs/domain.md "Follow-up after discharge" and "Rates and reports").
+FOLLOW_UP = [
+    _count("follow_ups_due", _l("Follow-up contacts due")),
+    _count("follow_ups_done", _l("Follow-up contacts done")),
+    _rate("follow_up_rate", _l("Follow-up rate"), "follow_ups_done", "follow_ups_due"),
+    _count("under_support", _l("People followed up in their support period")),
+    _count("reoffended_in_support", _l("Reoffended within the support period")),
+    _rate("support_reoffence_rate", _l("Reoffence within the support period"), "reoffended_in_support",
+          "under_support"),
+]
+
 SUBSIDIES = [
     _count("claims_approved", _l("Claims approved or paid")),
     Figure("claims_approved_amount", _l("Amount approved or paid"), "money"),
@@ -108,7 +119,7 @@ SUBSIDIES = [
 
 # The monthly report (月报) of a county carries all of these, frozen as submitted.
 MONTHLY = [*OCCUPANCY, _count("residents_at_end", _l("Residents at month end")), *SERVED, *PLACEMENTS,
-           *LENGTH_OF_STAY, *RETENTION, *TRAINING, *HANDOVER, *SUBSIDIES]
+           *LENGTH_OF_STAY, *RETENTION, *TRAINING, *HANDOVER, *SUBSIDIES, *FOLLOW_UP]
 BY_KEY = {figure.key: figure for figure in MONTHLY}
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, and_, case, cast, exists, func, literal, null, or_, select, tuple_, union_all
 
 from base_ops.core import clock
@@ -241,7 +242,8 @@ def occupancy(f: ReportFilter) -> Report:
 
 
 PLACEMENT_REPORT = [*F.PLACEMENTS, *F.LENGTH_OF_STAY]
-MEDIAN = F.Figure("median_stay_days", "median", "days")
+# The sheet's header is the label: a word, not the key (issue 17: "median" in a Chinese sheet).
+MEDIAN = F.Figure("median_stay_days", _l("Median length of stay (days)"), "days")
 
 
 def _leaver_facts(f: ReportFilter, windows, with_ranks: bool = True):
@@ -511,6 +513,79 @@ def _subsidy_facts(f: ReportFilter, windows):
             .where(or_(approved, paid), _in_scope(f, Claim.base_id)).subquery("facts"))
 
 
+# ---------------------------------------------------------------- follow-up after discharge
+
+
+def _follow_up_facts(f: ReportFilter, windows):
+    """Follow-up dues falling due in a window (not cancelled), and whether a contact closed them; by the base
+    of the stay the schedule belongs to (docs/domain.md "Follow-up after discharge")."""
+    from base_ops.followup.models import FollowUpDue
+    from base_ops.intake.models import Stay
+    from base_ops.org.models import Base
+
+    w = _windows_subquery(windows)
+    return (select(*_fact_columns(f, Stay.base_id, Base.region_code, w.c.month),
+                   _one_if(FollowUpDue.done_follow_up_id.is_not(None)).label("done"))
+            .select_from(FollowUpDue).join(Stay, Stay.id == FollowUpDue.stay_id).join(Base, Base.id == Stay.base_id)
+            .join(w, and_(FollowUpDue.due_on >= w.c.w_start, FollowUpDue.due_on < w.c.w_end))
+            .where(FollowUpDue.cancelled_on.is_(None), _in_scope(f, Stay.base_id)).subquery("facts"))
+
+
+def _support_facts(f: ReportFilter, windows):
+    """People under follow-up whose support period (discharge to the end of the period, the last due's
+    closes_on, exclusive) overlaps a window, and whether they reoffended within it in that window
+    (docs/domain.md "Rates and reports": reoffence within the support period)."""
+    from base_ops.followup.models import FollowUpDue
+    from base_ops.intake.models import Stay
+    from base_ops.org.models import Base
+    from base_ops.residents.models import Resident
+
+    w = _windows_subquery(windows)
+    schedules = (select(FollowUpDue.stay_id, func.max(FollowUpDue.closes_on).label("support_end"))
+                 .group_by(FollowUpDue.stay_id).subquery("schedules"))
+    reoffended = and_(Resident.reoffended_on >= w.c.w_start, Resident.reoffended_on < w.c.w_end,
+                      Resident.reoffended_on >= Stay.discharged_on, Resident.reoffended_on < schedules.c.support_end)
+    return (select(*_fact_columns(f, Stay.base_id, Base.region_code, w.c.month), Stay.resident_id,
+                   case((reoffended, Stay.resident_id), else_=null()).label("reoffended_resident_id"))
+            .select_from(schedules).join(Stay, Stay.id == schedules.c.stay_id)
+            .join(Resident, Resident.id == Stay.resident_id).join(Base, Base.id == Stay.base_id)
+            .join(w, and_(Stay.discharged_on < w.c.w_end, schedules.c.support_end > w.c.w_start))
+            .where(_in_scope(f, Stay.base_id)).subquery("facts"))
+
+
+def follow_up(f: ReportFilter) -> Report:
+    """帮教回访率 = dues done ÷ dues due in the period; reoffence within the support period (distinct people)."""
+    windows = month_windows(f)
+    rows: list[ReportRow] = []
+    total = _total([], F.FOLLOW_UP)
+    if windows:
+        merged: dict[tuple, dict] = {}
+        totals: dict = {}
+        for facts, measures in _follow_up_statements(f, windows):
+            group_rows, total_row = _grouped_and_total(f, facts, measures)
+            for r in group_rows:
+                key = tuple(r[d] for d in f.group_by)
+                merged.setdefault(key, {d: r[d] for d in f.group_by}).update(
+                    {k: v for k, v in r.items() if k not in f.group_by})
+            totals.update(total_row)
+        rows = _rows(f, list(merged.values()), F.FOLLOW_UP)
+        for row in rows:
+            for figure in F.FOLLOW_UP:
+                row.values.setdefault(figure.key, None if figure.is_derived else 0)
+            F.derive(row.values, F.FOLLOW_UP)
+        total = ReportRow("total", {}, F.derive({figure.key: _plain(totals.get(figure.key)) for figure in F.FOLLOW_UP
+                                                 if not figure.is_derived}, F.FOLLOW_UP))
+    return Report("follow_up", F.FOLLOW_UP, f, rows, total)
+
+
+def _follow_up_statements(f: ReportFilter, windows) -> list[tuple[object, dict]]:
+    dues = _follow_up_facts(f, windows)
+    support = _support_facts(f, windows)
+    return [(dues, {"follow_ups_due": func.count(), "follow_ups_done": _sum(dues.c.done)}),
+            (support, {"under_support": func.count(func.distinct(support.c.resident_id)),
+                       "reoffended_in_support": func.count(func.distinct(support.c.reoffended_resident_id))})]
+
+
 # ---------------------------------------------------------------- point in time and the overview
 
 
@@ -547,6 +622,7 @@ def _metric_statements(f: ReportFilter, windows) -> list[tuple[object, dict]]:
     statements.append((claims, {"claims_approved": _sum(claims.c.approved),
                                 "claims_approved_amount": _sum(claims.c.approved_amount),
                                 "claims_paid": _sum(claims.c.paid), "claims_paid_amount": _sum(claims.c.paid_amount)}))
+    statements.extend(_follow_up_statements(f, windows))
     return statements
 
 

@@ -362,6 +362,7 @@ SECTIONS = [
     ("training", F.TRAINING),
     ("handover", F.HANDOVER),
     ("subsidies", F.SUBSIDIES),
+    ("follow_up", F.FOLLOW_UP),
 ]
 
 

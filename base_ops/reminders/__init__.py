@@ -1,0 +1,1 @@
+"""Reminders (issue 19): each user's items computed daily from the rules, closed when the work is done."""
