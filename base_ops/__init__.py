@@ -175,6 +175,7 @@ def _register_cli(app: Flask) -> None:
     from base_ops.audit_log.cli import audit_cli
     from base_ops.backup.cli import backup_command, restore_command
     from base_ops.intake.cli import calendar_cli
+    from base_ops.reports.cli import reports_cli
     from base_ops.reports.exports.cli import exports_cli
     from base_ops.seed.cli import seed_cli
 
@@ -183,6 +184,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(seed_cli)
     app.cli.add_command(calendar_cli)
     app.cli.add_command(exports_cli)
+    app.cli.add_command(reports_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
 
