@@ -144,3 +144,16 @@ def test_summarize_command(app, L, db):
     assert "2 closed month(s) and this month's past days rebuilt" in result.output
     assert db.session.scalars(select(ReportSummaryMonth.month).order_by(ReportSummaryMonth.month)).all() == [
         "2026-09", "2026-10", "2026-11"]
+
+
+def test_summaries_equal_the_live_statements_on_the_synthetic_province(app, db):
+    """The small synthetic province (three years ending today, claims in every status, today's moves too)."""
+    from base_ops.reports.metrics.periods import default_period, month_start
+
+    result = app.test_cli_runner().invoke(args=["seed", "synthetic", "--scale", "small"])
+    assert result.exit_code == 0, result.output
+    summaries.summarize()
+    start, end = default_period(None, None)
+    for f in (ReportFilter(start, end, "330000", None, ("region",)),
+              ReportFilter(month_start(start, 24).replace(day=15), end, "330000", None, ("region",))):
+        assert assert_equal_to_live(f).as_of is not None
