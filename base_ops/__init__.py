@@ -183,6 +183,7 @@ def _register_cli(app: Flask) -> None:
     from base_ops.followup.cli import follow_ups_cli
     from base_ops.intake.cli import calendar_cli
     from base_ops.reminders.cli import reminders_cli
+    from base_ops.reports.cli import reports_cli
     from base_ops.reports.exports.cli import exports_cli
     from base_ops.seed.cli import seed_cli
 
@@ -193,6 +194,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(exports_cli)
     app.cli.add_command(reminders_cli)
     app.cli.add_command(follow_ups_cli)
+    app.cli.add_command(reports_cli)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
 

@@ -12,10 +12,11 @@ the app has no update path for it; a correction is a new version with a reason
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from base_ops.core.db import TimestampMixin
@@ -182,3 +183,76 @@ class MonthlyReport(TimestampMixin, db.Model):
     @staticmethod
     def needs_reason(move: MonthlyMove) -> bool:
         return move in NEEDS_REASON
+
+
+# ---------------------------------------------------------------- monthly summaries kept ready (issue 20)
+
+# The additive measures a dashboard sums, in the order of the metric statements (reports/metrics/queries.py).
+# Counts of distinct people (residents served) do not add across months and are not kept here.
+SUMMARY_COUNTS = (
+    "bed_nights_available", "bed_nights_occupied",
+    "leavers", "leavers_counted", "leavers_employed", "reoffended", "stay_days_total",
+    "stay_le_30", "stay_31_60", "stay_61_90", "stay_91_180", "stay_gt_180",
+    "retention_3_reached", "retention_3_employed", "retention_6_reached", "retention_6_employed",
+    "enrolments", "completions", "attendance_attended", "attendance_expected",
+    "claims_approved", "claims_paid", "claims_filed",
+)
+SUMMARY_AMOUNTS = ("claims_approved_amount", "claims_paid_amount", "claims_filed_amount")
+
+
+class ReportSummary(db.Model):
+    """The measures of one base in one month (its summarized days), as the live statements counted them when the
+    summary was built (`flask reports summarize`, reports/summaries.py). Each metric's statement writes its own
+    rows, then the build folds them into one "overview" row per base and month. Claims filed are kept per kind
+    and current status ("claims_filed" rows, the dashboard's claims tables); other rows leave both empty."""
+
+    __tablename__ = "report_summaries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    base_id: Mapped[int] = mapped_column(ForeignKey("bases.id"))
+    metric: Mapped[str] = mapped_column(String(20))
+    claim_kind: Mapped[str] = mapped_column(String(30), default="")
+    claim_status: Mapped[str] = mapped_column(String(20), default="")
+    bed_nights_available: Mapped[int] = mapped_column(default=0)
+    bed_nights_occupied: Mapped[int] = mapped_column(default=0)
+    leavers: Mapped[int] = mapped_column(default=0)
+    leavers_counted: Mapped[int] = mapped_column(default=0)
+    leavers_employed: Mapped[int] = mapped_column(default=0)
+    reoffended: Mapped[int] = mapped_column(default=0)
+    stay_days_total: Mapped[int] = mapped_column(default=0)
+    stay_le_30: Mapped[int] = mapped_column(default=0)
+    stay_31_60: Mapped[int] = mapped_column(default=0)
+    stay_61_90: Mapped[int] = mapped_column(default=0)
+    stay_91_180: Mapped[int] = mapped_column(default=0)
+    stay_gt_180: Mapped[int] = mapped_column(default=0)
+    retention_3_reached: Mapped[int] = mapped_column(default=0)
+    retention_3_employed: Mapped[int] = mapped_column(default=0)
+    retention_6_reached: Mapped[int] = mapped_column(default=0)
+    retention_6_employed: Mapped[int] = mapped_column(default=0)
+    enrolments: Mapped[int] = mapped_column(default=0)
+    completions: Mapped[int] = mapped_column(default=0)
+    attendance_attended: Mapped[int] = mapped_column(default=0)
+    attendance_expected: Mapped[int] = mapped_column(default=0)
+    claims_approved: Mapped[int] = mapped_column(default=0)
+    claims_approved_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
+    claims_paid: Mapped[int] = mapped_column(default=0)
+    claims_paid_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
+    claims_filed: Mapped[int] = mapped_column(default=0)
+    claims_filed_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
+
+    __table_args__ = (
+        Index("ix_report_summaries_month_base", "month", "base_id"),
+    )
+
+
+class ReportSummaryMonth(db.Model):
+    """A month the summaries hold: its days before `summarized_until` (the next month's first day for a closed
+    month; the build's day for the current month), and when it was built — the page's "as of" time. A month
+    without a row here, and the days from `summarized_until` on, are read from the live statements."""
+
+    __tablename__ = "report_summary_months"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    summarized_until: Mapped[date]
+    built_at: Mapped[datetime]

@@ -722,18 +722,23 @@ class SyntheticBuilder:
         schedule = lru_cache(maxsize=None)(followup.schedule_months)
         years = lru_cache(maxsize=None)(lambda key, region, on: applied(key, region, on).whole)
         created = _at(self.today)
+        # Every rule value is read before the COPY starts: on PostgreSQL the connection runs nothing else while
+        # a COPY is open, so a policy lookup inside the row generator would wait for ever.
+        plans = []
+        for stay in last.values():
+            if stay.discharged_on is None or stay.destination in {d.value for d in followup.NOT_FOLLOWED}:
+                continue
+            r = stay.resident
+            ends = add_years(r.released_on, years(SUPPORT_YEARS_KEY[r.subject_type], r.hukou, r.released_on))
+            plans.append((stay, ends, *schedule(r.hukou, stay.discharged_on)))
+        due_id = self.w.next_id(FollowUpDue)
 
         def dues():
-            due_id = self.w.next_id(FollowUpDue)
-            for stay in last.values():
-                if stay.discharged_on is None or stay.destination in {d.value for d in followup.NOT_FOLLOWED}:
-                    continue
-                r = stay.resident
-                ends = add_years(r.released_on, years(SUPPORT_YEARS_KEY[r.subject_type], r.hukou, r.released_on))
-                early, interval = schedule(r.hukou, stay.discharged_on)
+            nonlocal due_id
+            for stay, ends, early, interval in plans:
                 for n, (due_on, closes_on) in enumerate(
                         followup.schedule_dates(stay.discharged_on, ends, early, interval), start=1):
-                    yield due_id, r.id, stay.id, n, due_on, closes_on, created
+                    yield due_id, stay.resident.id, stay.id, n, due_on, closes_on, created
                     due_id += 1
 
         self.w.write(FollowUpDue, ("id", "resident_id", "stay_id", "sequence", "due_on", "closes_on", "created_at"),

@@ -236,6 +236,8 @@ class Claim(TimestampMixin, db.Model):
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         CheckConstraint("resubmissions >= 0", name="resubmissions_not_negative"),
         Index("ix_claims_region_status", "region_code", "status"),
+        # The dashboards count the claims filed today live (reports/summaries.py, migration 0015).
+        Index("ix_claims_created_at", "created_at"),
     )
 
     # Statuses in messages are the codes, as the API's `from`/`to` have always been.
@@ -268,7 +270,8 @@ class ClaimEvent(db.Model):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Indexed: the dashboards count today's approvals and payments live (reports/summaries.py, migration 0015).
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     reason_code: Mapped[str | None] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(Text)
 

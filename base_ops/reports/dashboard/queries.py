@@ -8,10 +8,12 @@ shapes the result for the page and its charts.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 
 from base_ops.core import clock
 from base_ops.core.scope import region_level_of
+from base_ops.reports import summaries
 from base_ops.reports.metrics import figures as F
 from base_ops.reports.metrics import queries as metrics
 from base_ops.reports.metrics.filters import ReportFilter
@@ -37,6 +39,7 @@ class Dashboard:
     trend: list[dict]
     claims: list[dict]
     claim_kinds: list[dict]
+    as_of: datetime | None = None  # when the summaries of closed months were built (None: all live)
 
     @property
     def key_figures(self) -> list[tuple[F.Figure, str]]:
@@ -89,20 +92,32 @@ def unit_of(f: ReportFilter) -> str:
     return "region"
 
 
-def build(f: ReportFilter) -> Dashboard:
+def build(f: ReportFilter, kept_ready: bool = True) -> Dashboard:
+    """The dashboard of a filter. Closed months come from the summaries kept ready (reports/summaries.py) when
+    they are built, the rest from the live statements; `kept_ready=False` reads everything live (the oracle)."""
     unit = unit_of(f)
-    units = metrics.overview(replace(f, group_by=(unit,)))
     by_month = replace(f, group_by=("month",))
-    occupancy = {row.dims["month"]: row.values for row in metrics.occupancy(by_month).rows}
-    placements = {row.dims["month"]: row.values for row in metrics.placements(by_month).rows}
+    as_of = None
+    if kept_ready:
+        units, as_of = summaries.overview(replace(f, group_by=(unit,)))
+        months = summaries.by_month(f)
+        occupancy = {month: {"occupancy_rate": F.rate(v.get("bed_nights_occupied"), v.get("bed_nights_available"))}
+                     for month, v in months.items()}
+        placements = {month: {"placement_rate": F.rate(v.get("leavers_employed"), v.get("leavers_counted")),
+                              "leavers": v.get("leavers", 0)} for month, v in months.items()}
+        summary = summaries.claims_filed(replace(f, group_by=()))
+    else:
+        units = metrics.overview(replace(f, group_by=(unit,)))
+        occupancy = {row.dims["month"]: row.values for row in metrics.occupancy(by_month).rows}
+        placements = {row.dims["month"]: row.values for row in metrics.placements(by_month).rows}
+        summary = metrics.subsidy_summary(replace(f, group_by=()))
     trend = [{"month": month,
               "occupancy_rate": _pct(occupancy.get(month, {}).get("occupancy_rate")),
               "placement_rate": _pct(placements.get(month, {}).get("placement_rate")),
               "leavers": placements.get(month, {}).get("leavers", 0)}
              for month, _start, _end in metrics.month_windows(by_month)]
-    summary = metrics.subsidy_summary(replace(f, group_by=()))
     return Dashboard(f, unit, metrics.residents_on(f, clock.today()), units.total.values, units, trend,
-                     claims_by_status(summary), claims_by_kind(summary))
+                     claims_by_status(summary), claims_by_kind(summary), as_of)
 
 
 def claims_by_status(summary: list[dict]) -> list[dict]:

@@ -21,11 +21,11 @@ not add across months, so their totals come from their own statement.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, and_, case, cast, exists, func, literal, null, or_, select, tuple_, union_all
+from sqlalchemy import Date, and_, case, cast, func, literal, null, or_, select, tuple_, union_all
 
 from base_ops.core import clock
 from base_ops.core.sqldates import add_months, days_between, greatest_date, least_date
@@ -367,22 +367,31 @@ def _key_order(f: ReportFilter) -> list[str]:
 
 
 def _served_facts(f: ReportFilter, windows):
+    """Stays served in a window (resident, admitted in it), and — a second part of the UNION ALL — the same
+    stays joined to a placement started during the stay and before the window's end (placed resident). The
+    join reads the placements once (a hash join) where a correlated EXISTS probed them once per stay; the
+    distinct counts ignore the NULLs each part leaves in the other's column."""
     from base_ops.intake.models import Stay
     from base_ops.org.models import Base
     from base_ops.placements.models import Placement
 
     w = _windows_subquery(windows)
-    placed = exists().where(
+
+    def served(*columns):
+        return (select(*_fact_columns(f, Stay.base_id, Base.region_code, w.c.month), *columns)
+                .select_from(Stay).join(Base, Base.id == Stay.base_id)
+                .join(w, and_(Stay.admitted_on < w.c.w_end,
+                              or_(Stay.discharged_on.is_(None), Stay.discharged_on > w.c.w_start)))
+                .where(_in_scope(f, Stay.base_id)))
+
+    stays = served(Stay.resident_id.label("resident_id"), null().label("placed_resident_id"),
+                   _one_if(and_(Stay.admitted_on >= w.c.w_start, Stay.admitted_on < w.c.w_end)).label("admitted"))
+    placed = served(null().label("resident_id"), Stay.resident_id.label("placed_resident_id"),
+                    literal(0).label("admitted")).join(Placement, and_(
         Placement.resident_id == Stay.resident_id, Placement.is_cancelled.is_(False),
         Placement.started_on >= Stay.admitted_on, Placement.started_on < w.c.w_end,
-        or_(Stay.discharged_on.is_(None), Placement.started_on <= Stay.discharged_on))
-    return (select(*_fact_columns(f, Stay.base_id, Base.region_code, w.c.month), Stay.resident_id,
-                   case((placed, Stay.resident_id), else_=null()).label("placed_resident_id"),
-                   _one_if(and_(Stay.admitted_on >= w.c.w_start, Stay.admitted_on < w.c.w_end)).label("admitted"))
-            .select_from(Stay).join(Base, Base.id == Stay.base_id)
-            .join(w, and_(Stay.admitted_on < w.c.w_end,
-                          or_(Stay.discharged_on.is_(None), Stay.discharged_on > w.c.w_start)))
-            .where(_in_scope(f, Stay.base_id)).subquery("facts"))
+        or_(Stay.discharged_on.is_(None), Placement.started_on <= Stay.discharged_on)))
+    return union_all(stays, placed).subquery("facts")
 
 
 def _served_measures(facts):
@@ -418,8 +427,11 @@ def _training_facts(f: ReportFilter, windows):
     from base_ops.training.models import Course, Enrolment
 
     w = _windows_subquery(windows)
+    # Only the courses that end in the period: attendance is counted for them alone (training.queries).
+    courses = select(Course.id).where(Course.ends_on >= windows[0][1], Course.ends_on < windows[-1][2],
+                                      _in_scope(f, Course.base_id))
     held, marks, _held_n, attended, _excused, denominator, completed = training_queries.progress_columns(
-        clock.today())
+        clock.today(), course_ids=courses)
     stmt = training_queries.join_progress(
         select(*_fact_columns(f, Course.base_id, Base.region_code, w.c.month),
                _one_if(completed).label("completed"), attended.label("attended"),
@@ -460,6 +472,9 @@ def _handover_facts(f: ReportFilter, windows):
 # ---------------------------------------------------------------- subsidies
 
 
+BEIJING_OFFSET = timedelta(hours=8)
+
+
 def beijing_date(utc_column):
     """The calendar day in Beijing (UTC+8, no daylight saving) of a UTC timestamp column.
 
@@ -469,25 +484,45 @@ def beijing_date(utc_column):
     return cast(func.timezone("Asia/Shanghai", utc_column), Date)
 
 
+def _utc_range(column, windows):
+    """The UTC instants of the windows' Beijing days (UTC+8 all year, as beijing_date): [start − 8 h, end − 8 h).
+    It changes no result — the windows' join on beijing_date decides — but lets an index on the timestamp read
+    only the period's rows, and the planner see how few they are (today's claim moves, not three years')."""
+    start = datetime.combine(windows[0][1], time(), tzinfo=UTC) - BEIJING_OFFSET
+    end = datetime.combine(windows[-1][2], time(), tzinfo=UTC) - BEIJING_OFFSET
+    return and_(column >= start, column < end)
+
+
+def _claims_filed_facts(f: ReportFilter, windows):
+    """One row per claim filed in a window (by its Beijing day) at the filter's bases: its enterprise, kind,
+    current status and amount."""
+    from base_ops.enterprises.models import Enterprise
+    from base_ops.org.models import Base
+    from base_ops.subsidies.models import Claim
+
+    w = _windows_subquery(windows)
+    filed_on = beijing_date(Claim.created_at)
+    return (select(*_fact_columns(f, Claim.base_id, Base.region_code, w.c.month),
+                   Enterprise.name.label("enterprise"), Claim.kind.label("kind"), Claim.status.label("status"),
+                   Claim.amount.label("amount"))
+            .select_from(Claim).outerjoin(Enterprise, Enterprise.id == Claim.enterprise_id)
+            .join(Base, Base.id == Claim.base_id)
+            .join(w, and_(filed_on >= w.c.w_start, filed_on < w.c.w_end))
+            .where(_utc_range(Claim.created_at, windows), _in_scope(f, Claim.base_id)).subquery("facts"))
+
+
 def subsidy_summary(f: ReportFilter) -> list[dict]:
     """Claims filed in the period at the filter's bases: count and sum by enterprise, kind and current
     status (and month when grouped by month) — docs/domain.md "Subsidy figures": count and sum by kind and status,
     by enterprise and month. One aggregate statement."""
-    from base_ops.enterprises.models import Enterprise
-    from base_ops.subsidies.models import Claim
-
     windows = month_windows(f)
     if not windows:
         return []
-    w = _windows_subquery(windows)
-    filed_on = beijing_date(Claim.created_at)
-    stmt = (select(Enterprise.name.label("enterprise"), w.c.month.label("month"), Claim.kind, Claim.status,
-                   func.count().label("claims"), func.coalesce(func.sum(Claim.amount), 0).label("amount"))
-            .select_from(Claim).outerjoin(Enterprise, Enterprise.id == Claim.enterprise_id)
-            .join(w, and_(filed_on >= w.c.w_start, filed_on < w.c.w_end))
-            .where(_in_scope(f, Claim.base_id))
-            .group_by(Enterprise.name, w.c.month, Claim.kind, Claim.status)
-            .order_by(Enterprise.name, w.c.month, Claim.kind, Claim.status))
+    c = _claims_filed_facts(f, windows).c
+    stmt = (select(c.enterprise, c.month, c.kind, c.status,
+                   func.count().label("claims"), func.coalesce(func.sum(c.amount), 0).label("amount"))
+            .group_by(c.enterprise, c.month, c.kind, c.status)
+            .order_by(c.enterprise, c.month, c.kind, c.status))
     return [{"enterprise": row.enterprise, "month": row.month or None,
              "kind": str(getattr(row.kind, "value", row.kind)), "status": str(getattr(row.status, "value", row.status)),
              "claims": int(row.claims), "amount": _plain(row.amount, "money")}
@@ -510,7 +545,8 @@ def _subsidy_facts(f: ReportFilter, windows):
             .select_from(ClaimEvent).join(Claim, Claim.id == ClaimEvent.claim_id)
             .join(Base, Base.id == Claim.base_id)
             .join(w, and_(moved_on >= w.c.w_start, moved_on < w.c.w_end))
-            .where(or_(approved, paid), _in_scope(f, Claim.base_id)).subquery("facts"))
+            .where(or_(approved, paid), _utc_range(ClaimEvent.at, windows), _in_scope(f, Claim.base_id))
+            .subquery("facts"))
 
 
 # ---------------------------------------------------------------- follow-up after discharge
@@ -561,7 +597,7 @@ def follow_up(f: ReportFilter) -> Report:
     if windows:
         merged: dict[tuple, dict] = {}
         totals: dict = {}
-        for facts, measures in _follow_up_statements(f, windows):
+        for facts, measures in _follow_up_statements(f, windows).values():
             group_rows, total_row = _grouped_and_total(f, facts, measures)
             for r in group_rows:
                 key = tuple(r[d] for d in f.group_by)
@@ -578,12 +614,13 @@ def follow_up(f: ReportFilter) -> Report:
     return Report("follow_up", F.FOLLOW_UP, f, rows, total)
 
 
-def _follow_up_statements(f: ReportFilter, windows) -> list[tuple[object, dict]]:
+def _follow_up_statements(f: ReportFilter, windows) -> dict[str, tuple[object, dict]]:
     dues = _follow_up_facts(f, windows)
     support = _support_facts(f, windows)
-    return [(dues, {"follow_ups_due": func.count(), "follow_ups_done": _sum(dues.c.done)}),
-            (support, {"under_support": func.count(func.distinct(support.c.resident_id)),
-                       "reoffended_in_support": func.count(func.distinct(support.c.reoffended_resident_id))})]
+    return {"follow_ups": (dues, {"follow_ups_due": func.count(), "follow_ups_done": _sum(dues.c.done)}),
+            "support": (support, {"under_support": func.count(func.distinct(support.c.resident_id)),
+                                  "reoffended_in_support": func.count(func.distinct(
+                                      support.c.reoffended_resident_id))})}
 
 
 # ---------------------------------------------------------------- point in time and the overview
@@ -598,32 +635,41 @@ def residents_on(f: ReportFilter, on: date) -> int:
         _in_scope(f, Stay.base_id))) or 0
 
 
-def _metric_statements(f: ReportFilter, windows) -> list[tuple[object, dict]]:
-    """(facts, measures) of every metric; each is one aggregate statement."""
+def _metric_statements(f: ReportFilter, windows) -> dict[str, tuple[object, dict]]:
+    """metric name → (facts, measures) of every metric of the overview; each is one aggregate statement.
+    The monthly summaries (reports/summaries.py) are built from these same statements."""
     occupancy_facts = _occupancy_facts(f, windows)
     served = _served_facts(f, windows)
-    statements = [
-        (occupancy_facts, {"bed_nights_available": _sum(occupancy_facts.c.available),
-                           "bed_nights_occupied": _sum(occupancy_facts.c.occupied)}),
-        (served, _served_measures(served)),
-    ]
+    statements = {
+        "occupancy": (occupancy_facts, {"bed_nights_available": _sum(occupancy_facts.c.available),
+                                        "bed_nights_occupied": _sum(occupancy_facts.c.occupied)}),
+        "served": (served, _served_measures(served)),
+    }
     leavers = _leaver_facts(f, windows, with_ranks=False)
-    leaver_measures = _leaver_measures(leavers.c)
-    statements.append((leavers, leaver_measures))
+    statements["leavers"] = (leavers, _leaver_measures(leavers.c))
     for months in (3, 6):
         facts = _retention_facts(f, windows, months)
-        statements.append((facts, {f"retention_{months}_reached": func.count(),
-                                   f"retention_{months}_employed": _sum(facts.c.employed)}))
+        statements[f"retention_{months}"] = (facts, {f"retention_{months}_reached": func.count(),
+                                                     f"retention_{months}_employed": _sum(facts.c.employed)})
     training = _training_facts(f, windows)
-    statements.append((training, {"enrolments": func.count(), "completions": _sum(training.c.completed),
-                                  "attendance_attended": _sum(training.c.attended),
-                                  "attendance_expected": _sum(training.c.expected)}))
+    statements["training"] = (training, {"enrolments": func.count(), "completions": _sum(training.c.completed),
+                                         "attendance_attended": _sum(training.c.attended),
+                                         "attendance_expected": _sum(training.c.expected)})
     claims = _subsidy_facts(f, windows)
-    statements.append((claims, {"claims_approved": _sum(claims.c.approved),
-                                "claims_approved_amount": _sum(claims.c.approved_amount),
-                                "claims_paid": _sum(claims.c.paid), "claims_paid_amount": _sum(claims.c.paid_amount)}))
-    statements.extend(_follow_up_statements(f, windows))
+    statements["claims"] = (claims, {"claims_approved": _sum(claims.c.approved),
+                                     "claims_approved_amount": _sum(claims.c.approved_amount),
+                                     "claims_paid": _sum(claims.c.paid),
+                                     "claims_paid_amount": _sum(claims.c.paid_amount)})
+    statements.update(_follow_up_statements(f, windows))
     return statements
+
+
+def handover_statement(f: ReportFilter, windows) -> tuple[object, dict]:
+    """(facts, measures) of the handover figures: a county's, not a base's (notices name the receiving county)."""
+    handover = _handover_facts(f, windows)
+    return handover, {"notices_received": _sum(handover.c.received), "receipts_due": _sum(handover.c.due),
+                      "receipts_on_time": _sum(handover.c.on_time), "key_released": _sum(handover.c.key_released),
+                      "key_collected": _sum(handover.c.key_collected)}
 
 
 OVERVIEW = [figure for figure in F.MONTHLY if figure.key != "residents_at_end"]
@@ -640,14 +686,9 @@ def overview(f: ReportFilter) -> Report:
     totals: dict = {}
     if windows:
         dims = f.group_by
-        statements = _metric_statements(f, windows)
+        statements = list(_metric_statements(f, windows).values())
         if f.region_code:
-            handover = _handover_facts(f, windows)
-            statements.append((handover, {"notices_received": _sum(handover.c.received),
-                                          "receipts_due": _sum(handover.c.due),
-                                          "receipts_on_time": _sum(handover.c.on_time),
-                                          "key_released": _sum(handover.c.key_released),
-                                          "key_collected": _sum(handover.c.key_collected)}))
+            statements.append(handover_statement(f, windows))
         for index, (facts, measures) in enumerate(statements):
             is_handover = f.region_code and index == len(statements) - 1
             if is_handover and "base" in dims:
@@ -655,10 +696,23 @@ def overview(f: ReportFilter) -> Report:
                 group_rows = []
             else:
                 group_rows, total_row = _grouped_and_total(f, facts, measures)
-            for r in group_rows:
-                key = tuple(r[d] for d in dims)
-                merged.setdefault(key, {d: r[d] for d in dims}).update({k: v for k, v in r.items() if k not in dims})
+            merge_rows(merged, dims, group_rows)
             totals.update(total_row)
+    return overview_report(f, merged, totals)
+
+
+def merge_rows(merged: dict[tuple, dict], dims: tuple[str, ...], group_rows: list[dict]) -> None:
+    """Put one statement's grouped rows into `merged` (grouping values → row), adding to what is there: each
+    measure comes from one statement, or (reports/summaries.py) from the summaries and the live months."""
+    for r in group_rows:
+        row = merged.setdefault(tuple(r[d] for d in dims), {d: r[d] for d in dims})
+        for key, value in r.items():
+            if key not in dims:
+                row[key] = value if row.get(key) is None else row[key] + (value or 0)
+
+
+def overview_report(f: ReportFilter, merged: dict[tuple, dict], totals: dict) -> Report:
+    """The overview Report from merged grouped rows and the totals, rates derived."""
     rows = _rows(f, list(merged.values()), OVERVIEW)
     for row in rows:
         for figure in OVERVIEW:
