@@ -626,8 +626,10 @@ def _living_claims(ctx: Context, stays: list[PastStay]) -> list[PlannedClaim]:
                 break
             terms, policy_id = allowance_terms(resident.hukou_region_code, first)
             try:
-                amount, rule = rules.living_allowance(person, month=month_key(first), terms=terms,
-                                                      dibao=dibao_table(resident.hukou_region_code, first.year))
+                amount, rule = rules.living_allowance(
+                    person, month=month_key(first), terms=terms,
+                    dibao=dibao_table(resident.hukou_region_code, first.year),
+                    region_names={c: region_name(c) for c in rules.region_candidates(resident.hukou_region_code)})
             except rules.NotEligible:
                 break
             out.append(PlannedClaim({"kind": "living_allowance", "subject_key": f"resident:{resident.id}",

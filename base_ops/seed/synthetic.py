@@ -1179,7 +1179,8 @@ class SyntheticBuilder:
                 period = rules.month_key(month)
                 terms, _policy = allowance_terms(r.hukou, month)
                 try:
-                    amount, rule = rules.living_allowance(person, month=period, terms=terms, dibao=dibao)
+                    amount, rule = rules.living_allowance(person, month=period, terms=terms, dibao=dibao,
+                                                          region_names=self.region_names)
                 except rules.NotEligible:
                     break
                 filed_on = min(self.today, month + timedelta(days=rng.randint(5, 40)))

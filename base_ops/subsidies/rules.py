@@ -207,11 +207,14 @@ def region_candidates(code: str) -> list[str]:
 
 
 def living_allowance(person: Person, *, month: str, terms: AllowanceTerms,
-                     dibao: Mapping[tuple[str, int], Decimal]) -> tuple[Decimal, str]:
+                     dibao: Mapping[tuple[str, int], Decimal],
+                     region_names: Mapping[str, str] | None = None) -> tuple[Decimal, str]:
     """过渡性困难生活补助金 for one month (seed 002 三(三)): the dibao standard of the 户籍 region and
     the month's year; consecutive months from the month of registration, at most `months`. Only for a
     person released from prison (the seed ties it to the 刑满释放证明书) whose 生活确有困难 is recorded
-    with its evidence."""
+    with its evidence. `region_names` names the dibao region in the rule a person reads (issue 17: places by
+    name); a code without a name is shown as the code."""
+    names = region_names or {}
     try:
         first = parse_month(month)
     except ValueError:
@@ -245,9 +248,10 @@ def living_allowance(person: Person, *, month: str, terms: AllowanceTerms,
             break
     else:
         raise NotEligible("resident_id", _("no dibao standard for region %(region)s in %(year)s",
-                                           region=person.hukou_region_code, year=first.year))
+                                           region=names.get(person.hukou_region_code, person.hukou_region_code),
+                                           year=first.year))
     amount = _money(standard)
-    rule = (f"过渡性困难生活补助金：户籍地 {code} {first.year} 年低保标准 {amount} 元/月；"
+    rule = (f"过渡性困难生活补助金：户籍地 {names.get(code, code)} {first.year} 年低保标准 {amount} 元/月；"
             f"释放后第 {late_days} 天报到，可享 {months} 个月（最多 {terms.full_months} 个月，"
             f"逾期 {terms.grace_days} 天后每 {terms.step_days} 天扣减 1 个月），"
             f"自 {month_key(start)} 起第 {index + 1} 个月；依据：{terms.source}")

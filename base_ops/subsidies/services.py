@@ -191,7 +191,8 @@ def _living_claim(actor, resident_id, period: str) -> dict:
 
     def compute():
         return rules.living_allowance(person, month=period, terms=terms,
-                                      dibao=dibao_table(resident.hukou_region_code, first.year))
+                                      dibao=dibao_table(resident.hukou_region_code, first.year),
+                                      region_names=_names_of(*rules.region_candidates(resident.hukou_region_code)))
 
     values = {"kind": K.LIVING_ALLOWANCE, "subject_key": f"resident:{resident.id}", "period": period,
               "resident_id": resident.id, "base_id": resident.base_id, "payee_name": resident.name,
@@ -263,8 +264,10 @@ def amount_under_policies(claim: Claim) -> tuple[Decimal, str, int | None] | Non
         first = rules.parse_month(claim.period)
         terms, policy_id = allowance_terms(resident.hukou_region_code, first)
         try:
-            amount, rule = rules.living_allowance(person_of(resident), month=claim.period, terms=terms,
-                                                  dibao=dibao_table(resident.hukou_region_code, first.year))
+            amount, rule = rules.living_allowance(
+                person_of(resident), month=claim.period, terms=terms,
+                dibao=dibao_table(resident.hukou_region_code, first.year),
+                region_names=_names_of(*rules.region_candidates(resident.hukou_region_code)))
         except rules.NotEligible:
             return None
         return amount, rule, policy_id

@@ -81,7 +81,9 @@ def check_claim_amounts(db) -> None:
             r = db.session.get(Resident, claim.resident_id)
             terms, policy_id = allowance_terms(r.hukou_region_code, rules.parse_month(claim.period))
             expected = rules.living_allowance(person_of(r), month=claim.period, terms=terms,
-                                              dibao=dibao_table(r.hukou_region_code, int(claim.period[:4])))
+                                              dibao=dibao_table(r.hukou_region_code, int(claim.period[:4])),
+                                              region_names={c: region_name(c)
+                                                            for c in rules.region_candidates(r.hukou_region_code)})
             assert claim.policy_id == policy_id
         else:
             terms = terms_of(db.session.get(PlacementAgreement, claim.agreement_id))

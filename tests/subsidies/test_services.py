@@ -199,6 +199,7 @@ def test_living_allowance_of_a_late_registered_resident_shows_reduced_months(sw,
     claim = _living(sw, "2026-12")
     assert claim.amount == Decimal("1100.00")
     assert "可享 4 个月" in claim.rule and "第 4 个月" in claim.rule
+    assert "户籍地 西湖区" in claim.rule and "330106" not in claim.rule  # places by name (issue 17)
     assert claim.payee_name == "张三" and claim.payee_account == sw.resident_a.bank_account
     with pytest.raises(ValidationFailed) as info:
         _living(sw, "2027-01")
@@ -208,7 +209,9 @@ def test_living_allowance_of_a_late_registered_resident_shows_reduced_months(sw,
 def test_living_allowance_needs_a_dibao_standard(sw, db):
     sw.resident_a.hukou_region_code = "330110"
     db.session.commit()
-    with pytest.raises(ValidationFailed, match="330110"):
+    from base_ops.org.queries import region_name
+
+    with pytest.raises(ValidationFailed, match=region_name("330110")):  # the place by name (issue 17)
         _living(sw, "2026-09")
 
 
