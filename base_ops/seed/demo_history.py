@@ -39,6 +39,7 @@ from base_ops.core.clock import LOCAL_ZONE
 from base_ops.extensions import db
 from base_ops.org.queries import region_name
 from base_ops.seed import domain
+from base_ops.subsidies import payees
 
 SEED = 20260701
 HISTORY_DAYS = 430  # the first admissions: about fourteen months back, so the oldest report month is full
@@ -618,6 +619,8 @@ def _living_claims(ctx: Context, stays: list[PastStay]) -> list[PlannedClaim]:
             # 生活确有困难, recorded with its evidence when he registered (seed 002 三(三)).
             resident.hardship_recorded_on = resident.registered_on
             resident.hardship_evidence = "村委会出具的生活困难证明"
+            # The allowance is paid to his account (the payment list needs one, issue 21).
+            resident.bank_account = resident.bank_account or f"6222{resident.id:015d}"
         person = person_of(resident)
         for index in range(3):
             first = add_months(resident.registered_on.replace(day=1), index)
@@ -635,6 +638,7 @@ def _living_claims(ctx: Context, stays: list[PastStay]) -> list[PlannedClaim]:
             out.append(PlannedClaim({"kind": "living_allowance", "subject_key": f"resident:{resident.id}",
                                      "period": month_key(first), "resident_id": resident.id,
                                      "base_id": past.bed.base_id, "payee_name": resident.name,
+                                     "payee_account": resident.bank_account,
                                      "amount": amount, "rule": rule, "policy_id": policy_id},
                                     filed, ctx.managers[past.bed.base_id], False))
     return out
@@ -703,6 +707,10 @@ def _move_claims(ctx: Context, planned: list[PlannedClaim]) -> int:
                 if not rules.within_budget(ctx.agreement.budget, committed, claim.amount):
                     break
                 committed += claim.amount
+            if target == "approved" and not claim.payee_account:
+                # As approval does (subsidies/payees.py): the account is taken from the payee's record.
+                payee, _where = payees.payee_of(claim)
+                claim.payee_account = getattr(payee, "bank_account", None)
             events.append((status, target, actor, on, None))
             status = target
         claim.status = status

@@ -181,6 +181,7 @@ class ResidentRec:
     reoffended_on: date | None = None
     dibao_since: date | None = None
     notice_id: int | None = None
+    bank_account: str | None = None  # set when the resident rows are written
 
     @property
     def hardship_on(self) -> date | None:
@@ -219,6 +220,11 @@ class PlacementRec:
 
 
 # ---------------------------------------------------------------- writing
+
+def payee_account(prefix: str, number: int) -> str:
+    """A synthetic bank account of 19 digits, the same for the same payee in every run."""
+    return f"{prefix}{number:015d}"
+
 
 class _Writer:
     """Bulk rows into a table: COPY on PostgreSQL, executemany in chunks elsewhere."""
@@ -381,7 +387,7 @@ class SyntheticBuilder:
                            occupancy=rng.uniform(0.74, 0.90))
             base_rows.append((base_id, name, county, f"{self.region_names[county]}安置路{rng.randint(1, 300)}号",
                               180, Decimal(rng.choice(["25.00", "28.00", "30.00", "32.00", "35.00"])), True,
-                              _at(opened)))
+                              payee_account("6227", base_id), _at(opened)))
             floor = 1
             for sex, count in (("male", beds_total - female_beds), ("female", female_beds)):
                 left = count
@@ -404,7 +410,7 @@ class SyntheticBuilder:
             self.bases.append(base)
             base_id += 1
         w.write(Base, ("id", "name", "region_code", "address", "max_stay_days", "meal_standard", "is_active",
-                       "created_at"), base_rows)
+                       "bank_account", "created_at"), base_rows)
         w.write(Room, ("id", "base_id", "name", "sex", "created_at"), room_rows)
         w.write(Bed, ("id", "room_id", "label", "created_at"), bed_rows)
         self.bed_opened = opened
@@ -636,6 +642,13 @@ class SyntheticBuilder:
         prisons = self._prisons()
         manager_id = self.users["manager"].id
 
+        def account(r: ResidentRec) -> str | None:
+            """Seven in ten people have an account on file; everyone whose hardship is recorded has one, since
+            the living allowance is paid to it (a claim is never approved without a payee account, issue 21)."""
+            drawn = f"6222{rng.randint(0, 10**15 - 1):015d}" if rng.random() < 0.7 else None
+            r.bank_account = drawn or (payee_account("6222", r.id) if r.hardship_on else None)
+            return r.bank_account
+
         def residents():
             for r in self.residents:
                 prison_name, prison_region = prisons[r.id % len(prisons)]
@@ -644,7 +657,7 @@ class SyntheticBuilder:
                        r.subject_type, r.released_on, prison_name, prison_region, rng.choice(OFFENCES),
                        rng.randint(6, 180), r.registered_on, *r.flags.values(), r.diet,
                        "高血压" if r.diet == "medical" else None,
-                       f"6222{rng.randint(0, 10**15 - 1):015d}" if rng.random() < 0.7 else None,
+                       account(r),
                        r.dibao_since, r.reoffended_on, r.hardship_on,
                        "村委会出具的生活困难证明" if r.hardship_on else None, r.base_id, _at(r.released_on))
 
@@ -840,7 +853,8 @@ class SyntheticBuilder:
             name = f"{place}{rng.choice(SURNAMES)}{rng.choice(GIVEN)}{trade}有限公司"
             enterprise = {"id": enterprise_id, "region": county, "name": name, "agreements": [], "postings": []}
             enterprise_rows.append((enterprise_id, name, code, county, rng.choice(SURNAMES) + "经理",
-                                    f"0571-{rng.randint(80000000, 89999999)}", _at(self.start - timedelta(days=400))))
+                                    f"0571-{rng.randint(80000000, 89999999)}", payee_account("6217", enterprise_id),
+                                    _at(self.start - timedelta(days=400))))
             # One agreement, or a first version superseded by a second (versioned: claims keep their version).
             first_start = self.start - timedelta(days=rng.randint(30, 360))
             terms = self._terms()
@@ -866,8 +880,8 @@ class SyntheticBuilder:
             self.enterprises.append(enterprise)
             self.enterprises_by_city[self._city_of(county)].append(enterprise)
             enterprise_id += 1
-        w.write(Enterprise, ("id", "name", "uscc", "region_code", "contact_name", "contact_phone", "created_at"),
-                enterprise_rows)
+        w.write(Enterprise, ("id", "name", "uscc", "region_code", "contact_name", "contact_phone", "bank_account",
+                             "created_at"), enterprise_rows)
 
     def _terms(self) -> rules.Terms:
         rng = self.rng
@@ -1136,7 +1150,7 @@ class SyntheticBuilder:
             enterprise = a["enterprise"]
             base = p.stay.base
             common = (f"placement:{p.id}", p.id, p.resident.id, None, a, enterprise["id"], base.id,
-                      base.region_code, enterprise["name"], None)
+                      base.region_code, enterprise["name"], payee_account("6217", enterprise["id"]))
             claimed_on = rules.add_months(p.started_on, 6) + timedelta(days=rng.randint(0, 40))
             if claimed_on <= self.today and rng.random() < 0.85:
                 try:
@@ -1185,7 +1199,8 @@ class SyntheticBuilder:
                     break
                 filed_on = min(self.today, month + timedelta(days=rng.randint(5, 40)))
                 claims.append(["living_allowance", (f"resident:{r.id}", None, r.id, None, None, None, base.id,
-                                                    base.region_code, r.name, None), period, amount, rule, filed_on])
+                                                    base.region_code, r.name, r.bank_account), period, amount, rule,
+                               filed_on])
                 month = rules.add_months(month, 1)
 
         for notice_id, r, base, prison_region, key, collected, received in self.notices:
@@ -1197,7 +1212,8 @@ class SyntheticBuilder:
                                           terms=terms, region_names=self.region_names)
             filed_on = min(self.today, collected + timedelta(days=rng.randint(3, 30)))
             claims.append(["handover", (f"notice:{notice_id}", None, r.id, notice_id, None, None, base.id,
-                                        base.region_code, base.name, None), "", amount, rule, filed_on])
+                                        base.region_code, base.name, payee_account("6227", base.id)), "", amount,
+                           rule, filed_on])
 
         claims.sort(key=lambda c: (c[5], c[0], c[1][0], c[2]))
         reason_codes = sorted(subsidy_queries.active_reason_codes())  # the admin's list of rejection reasons

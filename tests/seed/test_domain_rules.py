@@ -13,7 +13,7 @@ from collections import defaultdict
 from datetime import UTC, date, datetime
 from itertools import pairwise
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from base_ops.core import clock
 from base_ops.core.clock import LOCAL_ZONE
@@ -192,8 +192,18 @@ def check_hire_quotas(db) -> None:
     assert [(a.id, a.hire_quota, hires_within(a)) for a in agreements if hires_within(a) > a.hire_quota] == []
 
 
+def check_payee_accounts(db) -> None:
+    """No claim is approved or paid with an empty 收款账号 (subsidies/payees.py, issue 21)."""
+    from base_ops.subsidies.models import Claim
+
+    unpaid = db.session.execute(select(Claim.id, Claim.kind, Claim.status).where(
+        Claim.status.in_(("approved", "paid")), or_(Claim.payee_account.is_(None), Claim.payee_account == ""))).all()
+    assert unpaid == []
+
+
 def check_world(db) -> None:
     check_lawful_bars(db)
+    check_payee_accounts(db)
     check_hire_quotas(db)
     check_notice_deadlines(db)
     check_override_reasons(db)
