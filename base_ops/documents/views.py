@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from base_ops.accounts.auth import fresh_login_required
 from base_ops.core.actor import current_actor
 from base_ops.documents import queries, services
 from base_ops.documents.render import document_response
@@ -52,6 +53,7 @@ def certificate(enrolment_id: int):
 
 
 @bp.get("/batches/<int:batch_id>/list.pdf")
+@fresh_login_required  # full ID numbers and accounts, like the batch's spreadsheet (docs/security.md)
 def batch_list(batch_id: int):
     return _print(queries.batch_list, batch_id)
 

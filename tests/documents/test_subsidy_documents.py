@@ -119,3 +119,20 @@ def test_batch_list_totals_in_figures_and_capitals(sw, login_as, api_headers, cl
     assert login_as(sw.manager_a).get(f"/batches/{batch.id}/list.pdf").status_code == 403
     (row,) = audit_rows(db)
     assert (row.object_type, row.details_dict["document"]) == ("PaymentBatch", "batch_list")
+
+
+def test_the_batch_list_needs_a_fresh_login_like_its_spreadsheet(sw, login_as, db):
+    """Full ID numbers and accounts: the printed list asks for the password again, as the .xlsx does."""
+    from datetime import timedelta
+
+    from base_ops.core.db import utcnow
+    from base_ops.subsidies import batches
+
+    living_allowance(sw)
+    batch = batches.create_batch(sw.officer_x, "330106", "2026-11")
+    client = login_as(sw.officer_x)
+    with client.session_transaction() as session:
+        session["auth_at"] = (utcnow() - timedelta(hours=1)).timestamp()
+    response = client.get(f"/batches/{batch.id}/list.pdf")
+    assert response.status_code == 302 and "/account/reauth" in response.headers["Location"]
+    assert audit_rows(db) == []

@@ -63,6 +63,9 @@ def demo():
     return data
 
 
+_LIVE_APPS: list = []  # the live server's app, for tests that run a job on its database (live_app)
+
+
 @pytest.fixture(scope="session")
 def live_server():
     """Base URL (no trailing slash) of the app served from a background thread."""
@@ -88,6 +91,7 @@ def live_server():
         load_demo()
         db.session.remove()
 
+    _LIVE_APPS.append(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access log lines in test reports
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
@@ -104,6 +108,13 @@ def live_server():
 
 
 # ---------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="session")
+def live_app(live_server):
+    """The Flask app the live server serves: a test runs a scheduled job (e.g. the reminders' daily run) on the
+    same database the browser sees."""
+    return _LIVE_APPS[-1]
 
 @pytest.fixture(scope="session")
 def browser():
