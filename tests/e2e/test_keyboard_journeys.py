@@ -334,15 +334,17 @@ def test_keyboard_record_attendance(page, live_server, demo, shot):
     tab_to(page, "#confirm-save")
     with page.expect_navigation():
         page.keyboard.press("Enter")
-    assert path_of(page) == f"/training/courses/{course['id']}"
-    # The course opens at its progress (#progress): focus is there, the message is read out.
+    # The trainer stays on the screen: "考勤已保存" at the top of the form has the focus (role=status, read
+    # out), where the eye and the screen reader are (issue 17).
+    assert path_of(page) == attendance
     page.wait_for_load_state("load")
-    assert focus_matches(page, "#progress"), f"focus after saving: {active(page)}"
-    assert page.locator(".app-flashes .alert-success").count() == 1
-    wait_until(page, "() => document.getElementById('app-live').textContent.trim().length > 0")
-    session_row = page.locator(".training-sessions tr.table-primary")
-    assert "P 2" in session_row.inner_text() and "L 1" in session_row.inner_text()
+    assert focus_matches(page, "#attendance-saved"), f"focus after saving: {active(page)}"
+    assert page.locator("#attendance-saved").get_attribute("role") == "status"
+    assert "考勤已保存" in page.locator("#attendance-saved").inner_text()
     assert_clean_page(page)
+    page.goto(f"{live_server}/training/courses/{course['id']}")
+    session_row = page.locator(".training-sessions tr.table-primary")
+    assert "出勤 2" in session_row.inner_text() and "迟到 1" in session_row.inner_text()
 
 
 def test_attendance_screen_reflows(page, live_server, demo, shot):

@@ -53,6 +53,7 @@ class Rich:
     leaver_stay: object
     policy: object  # a county's policy document
     finished_enrolment: object = None  # resident_a's enrolment in a course of base A that ended, completed
+    monthly_report: object = None  # the county's November report as first submitted (its PDF prints)
 
     def finished_ids(self) -> dict:
         """The completed enrolment (its certificate prints; the world's own enrolment is still running)."""
@@ -61,7 +62,8 @@ class Rich:
     def ids(self) -> dict:
         """URL parameter values for the richer world (the sample values point at the enterprise's objects)."""
         return {"claim_id": self.post_claim.id, "batch_id": self.batch.id, "evidence_id": self.evidence.id,
-                "job_id": self.job.id, "absence_id": self.absence.id, "policy_id": self.policy.id}
+                "job_id": self.job.id, "absence_id": self.absence.id, "policy_id": self.policy.id,
+                "report_id": self.monthly_report.id}
 
     def other_ids(self) -> dict:
         """A second set: the base's claim (living allowance), the officer's job and the leaver."""
@@ -164,7 +166,7 @@ def rich_world(app, world, db, monkeypatch, tmp_path):
     handover, _ = claims.create_claim(w.manager_a, kind="handover", release_notice_id=w.notice_x.id)
     batch = batches.create_batch(w.officer_x, "330106", "2026-11")
 
-    monthly.submit_month(w.officer_x, "330106", "2026-11")
+    first_report = monthly.submit_month(w.officer_x, "330106", "2026-11")
     monthly.submit_month(w.officer_x, "330106", "2026-11", reason="补报一名离站人员")
 
     job = jobs.request_export(w.manager_a, "residents", start=date(2026, 1, 1), end=date(2027, 1, 1))
@@ -181,7 +183,7 @@ def rich_world(app, world, db, monkeypatch, tmp_path):
     w.rich = Rich(post_claim=post, insurance_claim=insurance, living_claim=living, handover_claim=handover,
                   batch=batch, evidence=item, job=job, officer_job=officer_job, failed_job=failed_job,
                   absence=absence, leaver=leaver, leaver_stay=leaver_stay, policy=w.rich_policy,
-                  finished_enrolment=_finished_enrolment(db, w))
+                  finished_enrolment=_finished_enrolment(db, w), monthly_report=first_report)
     return w
 
 
