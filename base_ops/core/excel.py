@@ -170,6 +170,9 @@ def print_setup(ws, *, title: str, scope: str, columns: Sequence[Column], header
     centre = _page_text(scope)[: room - len(left)]
     ws.set_header(f"&L{left}" + (f"&C{centre}" if centre else "") + stamp)
     ws.set_footer("&C第 &P 页，共 &N 页")
+    # Each sheet numbers its own pages from 1: LibreOffice and WPS print a workbook as one run and would
+    # otherwise count on from the sheet before (found printing the overview, tests/reports/test_sheets_print.py).
+    ws.set_start_page(1)
     ws.set_row(header_row, header_height(columns))
 
 

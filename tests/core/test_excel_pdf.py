@@ -1,33 +1,26 @@
 """A sheet printed for real (issue 21): converted to PDF with LibreOffice headless and read back.
 
-Skipped where LibreOffice is not installed (CI does not depend on it); where it is, this checks what
-openpyxl cannot: one page wide, the header row repeated on every page, page numbers in the footer."""
+Skipped where LibreOffice is not installed on a developer's machine, failed under CI (.ci/run installs it;
+tests/sheets_pdf.py); it checks what openpyxl cannot: one page wide, the header row repeated on every page,
+page numbers in the footer."""
 
 from __future__ import annotations
-
-import shutil
-import subprocess
 
 import pytest
 
 from base_ops.core.excel import Column, Sheet, generate_xlsx
+from tests.sheets_pdf import pdf_pages
 
-SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-pytestmark = pytest.mark.skipif(not (SOFFICE and shutil.which("pdftotext") and shutil.which("pdfinfo")),
-                                reason="LibreOffice and poppler-utils are not installed")
+
+@pytest.fixture(autouse=True)
+def _printing():
+    from tests.sheets_pdf import require_printing
+
+    require_printing()
 
 
 def _pdf(tmp_path, content: bytes):
-    source = tmp_path / "sheet.xlsx"
-    source.write_bytes(content)
-    subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile", "--convert-to",
-                    "pdf", "--outdir", str(tmp_path), str(source)], check=True, capture_output=True, timeout=180)
-    pdf = tmp_path / "sheet.pdf"
-    info = subprocess.run(["pdfinfo", str(pdf)], check=True, capture_output=True, text=True).stdout
-    pages = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
-    texts = [subprocess.run(["pdftotext", "-f", str(n), "-l", str(n), "-layout", str(pdf), "-"], check=True,
-                            capture_output=True, text=True).stdout for n in range(1, pages + 1)]
-    return pages, texts
+    return pdf_pages(tmp_path, content)
 
 
 def test_a_wide_long_sheet_prints_one_page_wide_with_its_header_and_names_on_every_page(app, tmp_path):
