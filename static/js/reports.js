@@ -8,6 +8,8 @@
   }
   var data = JSON.parse(dataNode.textContent);
   var percent = { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } };
+  // One colour per metric in every chart (issue 17): 入住率 is always blue, 就业安置率 always green.
+  var COLOURS = { occupancy: "#3560a8", placement: "#2e8b57", claims: "#7a5c2e" };
   var charts = [];
 
   function chart(id, option) {
@@ -30,8 +32,9 @@
       yAxis: percent,
       series: [
         { name: trend.dataset.seriesOccupancy, type: "line", connectNulls: false,
+          itemStyle: { color: COLOURS.occupancy }, lineStyle: { color: COLOURS.occupancy },
           data: data.trend.map(function (r) { return r.occupancy_rate; }) },
-        { name: trend.dataset.seriesPlacement, type: "bar", barMaxWidth: 24,
+        { name: trend.dataset.seriesPlacement, type: "bar", barMaxWidth: 24, itemStyle: { color: COLOURS.placement },
           data: data.trend.map(function (r) { return r.placement_rate; }) }
       ]
     });
@@ -46,9 +49,9 @@
                axisLabel: { interval: 0, rotate: data.units.length > 8 ? 30 : 0 } },
       yAxis: percent,
       series: [
-        { name: units.dataset.seriesPlacement, type: "bar", barMaxWidth: 32,
+        { name: units.dataset.seriesPlacement, type: "bar", barMaxWidth: 32, itemStyle: { color: COLOURS.placement },
           data: data.units.map(function (r) { return r.placement_rate; }) },
-        { name: units.dataset.seriesOccupancy, type: "bar", barMaxWidth: 32,
+        { name: units.dataset.seriesOccupancy, type: "bar", barMaxWidth: 32, itemStyle: { color: COLOURS.occupancy },
           data: data.units.map(function (r) { return r.occupancy_rate; }) }
       ]
     });
@@ -60,7 +63,7 @@
       tooltip: { trigger: "axis" },
       xAxis: { type: "category", data: data.claims.map(function (r) { return r.label; }) },
       yAxis: { type: "value", minInterval: 1 },
-      series: [{ name: claims.dataset.seriesCount, type: "bar", barMaxWidth: 32,
+      series: [{ name: claims.dataset.seriesCount, type: "bar", barMaxWidth: 32, itemStyle: { color: COLOURS.claims },
                  data: data.claims.map(function (r) { return r.count; }) }]
     });
   }

@@ -308,3 +308,22 @@ def test_file_shows_courses_and_placements(world, login_as):
     assert "电焊基础" in body  # course_a
     assert "物业保洁员" in body  # placement_a's posting
     assert "3800.00" in body
+
+
+def test_a_file_without_an_open_stay_offers_admission(world, login_as, db):
+    """Issue 17: a new resident's file had no 办理入住 button; it opens /stays/new for that person."""
+    from datetime import date
+
+    from base_ops.intake.stays import services as stays
+
+    client = login_as(world.manager_a)
+    page = client.get(f"/residents/{world.resident_a.id}").get_data(as_text=True)
+    assert 'id="admit-resident"' not in page  # in a stay now
+    stays.discharge(world.manager_a, world.stay_a, discharged_on=date(2026, 11, 10), destination="returned_home")
+    page = client.get(f"/residents/{world.resident_a.id}").get_data(as_text=True)
+    assert f'href="/stays/new?resident_id={world.resident_a.id}"' in page and "办理入住" in page
+    form = client.get(f"/stays/new?resident_id={world.resident_a.id}")
+    assert form.status_code == 200
+    # Only who may admit sees it: the county officer reads the file without the button.
+    assert 'id="admit-resident"' not in login_as(world.officer_x).get(
+        f"/residents/{world.resident_a.id}").get_data(as_text=True)
