@@ -26,6 +26,12 @@ def region_level_of(code: str) -> str:
     return "county"
 
 
+def regions_up_from(code: str) -> list[str]:
+    """The region and those above it, most precise first (GB/T 2260: PPCCDD → PPCC00 → PP0000): where a
+    county has no value of its own (a policy, a dibao standard), its city's applies, then its province's."""
+    return list(dict.fromkeys((code, code[:4] + "00", code[:2] + "0000")))
+
+
 def region_code_prefix(code: str) -> str:
     level = region_level_of(code)
     return code[:2] if level == "province" else code[:4] if level == "city" else code

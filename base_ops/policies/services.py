@@ -26,6 +26,7 @@ from sqlalchemy.orm import selectinload
 from base_ops.core import audit
 from base_ops.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from base_ops.core.roles import Role
+from base_ops.core.scope import regions_up_from
 from base_ops.core.unit_of_work import use_case
 from base_ops.extensions import db
 from base_ops.org.models import Region
@@ -105,14 +106,9 @@ def forget() -> None:
 
 
 def region_chain(region_code: str | None) -> list[str | None]:
-    """county → city → province → national (GB/T 2260: PPCCDD, PPCC00, PP0000)."""
-    chain: list[str | None] = []
-    if region_code and len(region_code) == 6:
-        for code in (region_code, region_code[:4] + "00", region_code[:2] + "0000"):
-            if code not in chain:
-                chain.append(code)
-    chain.append(None)
-    return chain
+    """county → city → province (core.scope.regions_up_from), then national (None)."""
+    regions: list[str | None] = list(regions_up_from(region_code)) if region_code and len(region_code) == 6 else []
+    return [*regions, None]
 
 
 def applied(key: str, region_code: str | None, on: date) -> Applied:

@@ -36,6 +36,7 @@ from sqlalchemy import func, select
 
 from base_ops.accounts.models import User
 from base_ops.core.clock import LOCAL_ZONE
+from base_ops.core.scope import regions_up_from
 from base_ops.extensions import db
 from base_ops.org.queries import region_name
 from base_ops.seed import domain
@@ -632,7 +633,7 @@ def _living_claims(ctx: Context, stays: list[PastStay]) -> list[PlannedClaim]:
                 amount, rule = rules.living_allowance(
                     person, month=month_key(first), terms=terms,
                     dibao=dibao_table(resident.hukou_region_code, first.year),
-                    region_names={c: region_name(c) for c in rules.region_candidates(resident.hukou_region_code)})
+                    region_names={c: region_name(c) for c in regions_up_from(resident.hukou_region_code)})
             except rules.NotEligible:
                 break
             out.append(PlannedClaim({"kind": "living_allowance", "subject_key": f"resident:{resident.id}",

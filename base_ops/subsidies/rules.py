@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
-from base_ops.core.scope import region_level_of
+from base_ops.core.scope import region_level_of, regions_up_from
 
 CENTS = Decimal("0.01")
 class NotEligible(Exception):
@@ -200,12 +200,6 @@ def allowance_months(released_on: date, registered_on: date, terms: AllowanceTer
     return max(0, terms.full_months - math.ceil(late / max(1, terms.step_days)))
 
 
-def region_candidates(code: str) -> list[str]:
-    """The 户籍 county, else its city, else its province (GB/T 2260 codes)."""
-    out = [code, code[:4] + "00", code[:2] + "0000"]
-    return list(dict.fromkeys(out))
-
-
 def living_allowance(person: Person, *, month: str, terms: AllowanceTerms,
                      dibao: Mapping[tuple[str, int], Decimal],
                      region_names: Mapping[str, str] | None = None) -> tuple[Decimal, str]:
@@ -242,7 +236,7 @@ def living_allowance(person: Person, *, month: str, terms: AllowanceTerms,
     # Paid up to the month of the reoffence, none from the month after (seed 002 三(三): 重新犯罪的，不再发放).
     if person.reoffended_on is not None and first_of(person.reoffended_on) < first:
         raise NotEligible("month", _("no allowance after reoffending"))
-    for code in region_candidates(person.hukou_region_code):
+    for code in regions_up_from(person.hukou_region_code):  # the 户籍 county, else its city, else province
         standard = dibao.get((code, first.year))
         if standard is not None:
             break

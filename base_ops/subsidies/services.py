@@ -22,6 +22,7 @@ from base_ops.core import audit, bounds, transitions
 from base_ops.core.clock import today
 from base_ops.core.errors import Conflict, NotEligible, NotFound, PermissionDenied, ValidationFailed
 from base_ops.core.roles import Role
+from base_ops.core.scope import regions_up_from
 from base_ops.core.transitions import invalid_transition
 from base_ops.core.unit_of_work import before_first_write, use_case
 from base_ops.enterprises.models import PlacementAgreement
@@ -123,7 +124,7 @@ def dibao_table(hukou_region_code: str, year: int) -> dict[tuple[str, int], Deci
     as subsidies.rules.living_allowance takes them (also for the demo history in seed)."""
     rows = db.session.execute(
         select(DibaoStandard.region_code, DibaoStandard.monthly).where(
-            DibaoStandard.region_code.in_(rules.region_candidates(hukou_region_code)), DibaoStandard.year == year)
+            DibaoStandard.region_code.in_(regions_up_from(hukou_region_code)), DibaoStandard.year == year)
     ).all()
     return {(code, year): Decimal(monthly) for code, monthly in rows}
 
@@ -192,7 +193,7 @@ def _living_claim(actor, resident_id, period: str) -> dict:
     def compute():
         return rules.living_allowance(person, month=period, terms=terms,
                                       dibao=dibao_table(resident.hukou_region_code, first.year),
-                                      region_names=_names_of(*rules.region_candidates(resident.hukou_region_code)))
+                                      region_names=_names_of(*regions_up_from(resident.hukou_region_code)))
 
     values = {"kind": K.LIVING_ALLOWANCE, "subject_key": f"resident:{resident.id}", "period": period,
               "resident_id": resident.id, "base_id": resident.base_id, "payee_name": resident.name,
@@ -267,7 +268,7 @@ def amount_under_policies(claim: Claim) -> tuple[Decimal, str, int | None] | Non
             amount, rule = rules.living_allowance(
                 person_of(resident), month=claim.period, terms=terms,
                 dibao=dibao_table(resident.hukou_region_code, first.year),
-                region_names=_names_of(*rules.region_candidates(resident.hukou_region_code)))
+                region_names=_names_of(*regions_up_from(resident.hukou_region_code)))
         except rules.NotEligible:
             return None
         return amount, rule, policy_id

@@ -17,6 +17,7 @@ from sqlalchemy import or_, select
 
 from base_ops.core import clock
 from base_ops.core.clock import LOCAL_ZONE
+from base_ops.core.scope import regions_up_from
 from base_ops.enterprises.models import PlacementAgreement
 from base_ops.intake.models import ReleaseNotice, Stay
 from base_ops.intake.notices.services import due_dates
@@ -83,7 +84,7 @@ def check_claim_amounts(db) -> None:
             expected = rules.living_allowance(person_of(r), month=claim.period, terms=terms,
                                               dibao=dibao_table(r.hukou_region_code, int(claim.period[:4])),
                                               region_names={c: region_name(c)
-                                                            for c in rules.region_candidates(r.hukou_region_code)})
+                                                            for c in regions_up_from(r.hukou_region_code)})
             assert claim.policy_id == policy_id
         else:
             terms = terms_of(db.session.get(PlacementAgreement, claim.agreement_id))
