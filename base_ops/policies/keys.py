@@ -83,6 +83,8 @@ RULE_KEYS: dict[str, RuleKey] = {k.key: k for k in (
             _BASE_DAY, low=Decimal("1"), high=Decimal("3650"), default_source="docs/domain.md \"Stays\""),
     RuleKey("absence_flag_nights", Decimal("3"), _l("Absence flagged (脱管 risk) after"), _l("nights"), _BASE_DAY,
             low=Decimal("1"), high=Decimal("29"), default_source="docs/domain.md \"Leave and absence\""),
+    RuleKey("self_left_nights", Decimal("30"), _l("A stay may be closed as self-left after"), _l("nights away"),
+            _BASE_DAY, low=Decimal("2"), high=Decimal("365"), default_source="docs/domain.md \"Leave and absence\""),
     RuleKey("training_completion_rate", Decimal("0.8"), _l("Share of sessions attended to complete a course"),
             _l("fraction 0–1"), _BASE_DAY, whole=False, low=Decimal("0.01"), high=Decimal("1"),
             default_source="docs/domain.md \"Training\""),

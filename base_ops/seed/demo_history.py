@@ -332,7 +332,7 @@ def _insert_stay(ctx: Context, past: PastStay) -> None:
         start = past.admitted_on + timedelta(days=rng.randint(10, days - 10))
         db.session.add(Leave(stay_id=stay.id, start_on=start, end_on=start + timedelta(days=rng.randint(1, 3)),
                              reason=rng.choice(LEAVE_REASONS), recorded_by_id=manager.id, created_at=at(start)))
-    close_nights = absence_close_nights()
+    close_nights = absence_close_nights(base.region_code, past.discharged_on or ctx.day)
     if past.destination == "self_left" and days > close_nights + 5:
         # Closed as self_left once away the nights the stays service requires (docs/domain.md); discharge
         # ends the absence that day.

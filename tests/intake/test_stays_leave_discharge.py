@@ -119,10 +119,10 @@ def test_absence_flags(world, db, nights, flagged, may_close):
 def test_absence_thresholds_are_configurable(world, db, app, monkeypatch):
     from base_ops.policies import changes
 
-    # The flag is the base's county policy (policies/keys.py absence_flag_nights); closing is configuration.
+    # Both are the base's county policy (policies/keys.py absence_flag_nights, self_left_nights), issue 18.
     changes.adopt(world.admin, {"region_code": world.base_a.region_code, "title": "离站规则",
-                                "effective_from": date(2020, 1, 1), "rules": {"absence_flag_nights": 1}})
-    monkeypatch.setitem(app.config, "ABSENCE_CLOSE_NIGHTS", 2)
+                                "effective_from": date(2020, 1, 1),
+                                "rules": {"absence_flag_nights": 1, "self_left_nights": 2}})
     stays.record_absence(world.manager_a, world.stay_a, start_on=TODAY - timedelta(days=2))
     facts = queries.stay_facts(world.stay_a)
     assert facts.is_absent_flagged and facts.may_close_as_self_left

@@ -2,7 +2,7 @@
 
 Flags (docs/domain.md "At the base"): an overstay (open longer than the base's
 maximum stay; flagged, not blocked), an absence without leave of more than
-the base's county policy's `absence_flag_nights` (脱管 risk), from ABSENCE_CLOSE_NIGHTS nights the stay
+the base's county policy's `absence_flag_nights` (脱管 risk), from its `self_left_nights` the stay
 may be closed as self_left, and an open stay without a bed tonight.
 """
 
@@ -59,6 +59,7 @@ class StayFacts:
     absent_since: date | None
     absent_nights: int | None
     flag_nights: int  # more nights away are flagged: the base's county policy on the night
+    close_nights: int = 30  # from this many nights away it may close as self_left: the same policy
     absence_id: int | None = None
 
     @property
@@ -71,7 +72,7 @@ class StayFacts:
 
     @property
     def may_close_as_self_left(self) -> bool:
-        return self.absent_nights is not None and self.absent_nights >= absence_close_nights()
+        return self.absent_nights is not None and self.absent_nights >= self.close_nights
 
     @property
     def has_no_bed(self) -> bool:
@@ -96,6 +97,7 @@ def _facts(stay: Stay, max_stay_days: int, bed: dict | None, absence_id, absent_
         absent_nights=(night - absent_since).days if absent_since else None,
         absence_id=absence_id,
         flag_nights=absence_flag_nights(region_code, night),
+        close_nights=absence_close_nights(region_code, night),
     )
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm.attributes import set_committed_value
@@ -57,9 +56,10 @@ def absence_flag_nights(region_code: str, on: date) -> int:
     return policies.applied("absence_flag_nights", region_code, on).whole
 
 
-def absence_close_nights() -> int:
-    """From this many nights away the stay may be closed as self_left (docs/domain.md, configurable)."""
-    return int(current_app.config.get("ABSENCE_CLOSE_NIGHTS", 30))
+def absence_close_nights(region_code: str, on: date) -> int:
+    """From this many nights away the stay may be closed as self_left: the base's county policy on the day
+    (docs/domain.md "Leave and absence"; policies/keys.py self_left_nights)."""
+    return policies.applied("self_left_nights", region_code, on).whole
 
 
 def _require_manager(actor) -> None:

@@ -94,7 +94,7 @@ def _render_detail(stay, **forms):
     return render_template("intake/stay_detail.html", stay=stay, facts=facts, assignments=assignments, night=night,
                            stay_moves=stay.moves_for(current_actor()),
                            destination_labels=DESTINATION_LABELS, flag_nights=facts.flag_nights,
-                           close_nights=services.absence_close_nights(), **forms)
+                           close_nights=facts.close_nights, **forms)
 
 
 @bp.get("/stays/<int:stay_id>")
