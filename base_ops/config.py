@@ -104,8 +104,6 @@ class Config:
     OPENAPI_JSON_PATH = "openapi.json"
     API_PAGE_DEFAULT = 50
     API_PAGE_MAX = 500
-    # County → city by the 3rd of the following month (docs/domain.md "Rates and reports").
-    MONTHLY_REPORT_DUE_DAY = _env_int("MONTHLY_REPORT_DUE_DAY", 3)
     # The daily reminder digest (reminders/mail.py): sent only when MAIL_SERVER is set; links use BASE_URL.
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
     MAIL_PORT = _env_int("MAIL_PORT", 25)

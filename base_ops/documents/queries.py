@@ -248,6 +248,7 @@ def monthly_report(actor, report_id: int) -> Document:
         number=document_number(_("Monthly"), int(report.month[:4]), report.region_code, report.id),
         issuer=_bureau(report.region_code), issued_on=monthly.submitted_on(report),
         context={"report": report, "sections": monthly.sections(report.figures),
-                 "submitted_at": monthly.submitted_at_local(report), "due_on": monthly.due_on(report.month),
-                 "on_time": monthly.submitted_on(report) <= monthly.due_on(report.month)},
+                 "submitted_at": monthly.submitted_at_local(report),
+                 "due_on": monthly.due_on(report.month, report.region_code),
+                 "on_time": monthly.submitted_on(report) <= monthly.due_on(report.month, report.region_code)},
     )

@@ -49,6 +49,7 @@ _HUKOU_RELEASE = _l("the person's 户籍 county, on the day of release")
 _HUKOU_DISCHARGE = _l("the person's 户籍 county, on the day of discharge")
 _BASE_DAY = _l("the base's county, on the day")
 _CLAIM_DAY = _l("the claim's county, on the day")
+_REPORT_MONTH = _l("the county, in the month the report is due")
 
 RULE_KEYS: dict[str, RuleKey] = {k.key: k for k in (
     RuleKey("handover_same_county", Decimal("200"), _l("Handover subsidy, prison in the same county"), _l("CNY"),
@@ -83,6 +84,9 @@ RULE_KEYS: dict[str, RuleKey] = {k.key: k for k in (
             _BASE_DAY, low=Decimal("1"), high=Decimal("3650"), default_source="docs/domain.md \"Stays\""),
     RuleKey("absence_flag_nights", Decimal("3"), _l("Absence flagged (脱管 risk) after"), _l("nights"), _BASE_DAY,
             low=Decimal("1"), high=Decimal("29"), default_source="docs/domain.md \"Leave and absence\""),
+    RuleKey("monthly_report_due_day", Decimal("3"), _l("Monthly report due to the city by"),
+            _l("day of the following month"), _REPORT_MONTH, low=Decimal("1"), high=Decimal("28"),
+            default_source="docs/domain.md \"Rates and reports\""),
     RuleKey("self_left_nights", Decimal("30"), _l("A stay may be closed as self-left after"), _l("nights away"),
             _BASE_DAY, low=Decimal("2"), high=Decimal("365"), default_source="docs/domain.md \"Leave and absence\""),
     RuleKey("training_completion_rate", Decimal("0.8"), _l("Share of sessions attended to complete a course"),

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import and_, exists, func, or_, select, union
 
 from base_ops.accounts.models import Role, User, user_bases
@@ -39,6 +38,7 @@ from base_ops.placements.queries import CHECK_MARKS, DUE_WINDOW_DAYS, add_months
 from base_ops.reminders.models import ReminderKind
 from base_ops.reports.metrics.periods import month_start
 from base_ops.reports.models import MonthlyReport
+from base_ops.reports.monthly.services import due_on as monthly_due_on
 from base_ops.residents.models import Resident, add_years
 from base_ops.subsidies.models import ENTERPRISE_KINDS, Claim, ClaimEvent, ClaimStatus
 
@@ -238,11 +238,11 @@ def monthly_report_due(day: date) -> list[Candidate]:
     models.py _own_county_officer), from the first of the month, due on the configured day (by the 3rd of the
     following month, docs/domain.md "Rates and reports"). Closes when it is submitted."""
     month = month_start(day, 1).strftime("%Y-%m")
-    due_on = date(day.year, day.month, current_app.config["MONTHLY_REPORT_DUE_DAY"])
     officers = _county_officers()
     submitted = exists().where(MonthlyReport.region_code == officers.c.region_code, MonthlyReport.month == month)
     rows = db.session.execute(select(officers.c.user_id, officers.c.region_code).where(~submitted)).all()
-    return [Candidate(user_id, str(K.MONTHLY_REPORT_DUE), "monthly_report", f"{code}:{month}", due_on)
+    due = {code: monthly_due_on(month, code) for code in {code for _user, code in rows}}  # the county's policy
+    return [Candidate(user_id, str(K.MONTHLY_REPORT_DUE), "monthly_report", f"{code}:{month}", due[code])
             for user_id, code in rows]
 
 

@@ -210,13 +210,20 @@ def test_on_time_late_missing_and_overdue_in_china_time(db, world, factory, monk
         monthly.Status.ON_TIME, monthly.Status.OVERDUE]
 
 
-def test_the_due_day_is_configurable(db, world, app, monkeypatch):
-    monkeypatch.setitem(app.config, "MONTHLY_REPORT_DUE_DAY", 5)
+def test_the_due_day_is_the_countys_policy(db, world, monkeypatch):
+    """Issue 18: the due day is policy (monthly_report_due_day), the county's (or its city's) in the month due."""
+    from base_ops.policies import changes
+
+    changes.adopt(world.admin, {"region_code": "330100", "title": "杭州市月报报送规定",
+                                "effective_from": date(2026, 11, 1), "rules": {"monthly_report_due_day": 5},
+                                "articles": {"monthly_report_due_day": "第二条"}})
     set_now(monkeypatch, datetime(2026, 11, 5, 18, 0, tzinfo=LOCAL_ZONE))
     monthly.submit_month(world.officer_x, "330106", "2026-10")
     standing = monthly.county_month(world.officer_x, "330106", "2026-10")
     assert standing.due_on == date(2026, 11, 5) and standing.status == monthly.Status.ON_TIME
-    assert monthly.due_on("2026-12") == date(2027, 1, 5)
+    assert monthly.due_on("2026-12", "330110") == date(2027, 1, 5)
+    assert monthly.due_on("2026-09", "330106") == date(2026, 10, 3)  # before the document: the default
+    assert monthly.due_on("2026-12", "310101") == date(2027, 1, 3)  # another city: the default
 
 
 def test_counties_without_a_base_are_not_expected(db, world, city_officer, province_officer, factory):

@@ -86,7 +86,7 @@ def _report(report: MonthlyReport) -> dict:
             "month": report.month, "version": report.version, "figures": report.figures, "reason": report.reason,
             "submitted_by_id": report.submitted_by_id, "submitted_by_name": report.submitted_by.display_name,
             "submitted_at": report.submitted_at,
-            "on_time": monthly.submitted_on(report) <= monthly.due_on(report.month)}
+            "on_time": monthly.submitted_on(report) <= monthly.due_on(report.month, report.region_code)}
 
 
 def _county_status(row: monthly.CountyMonth) -> dict:
@@ -106,7 +106,7 @@ def get_monthly(args):
     region = monthly.region_in_scope(actor, args["region_code"] or actor.region_code)
     month = args["month"]
     body = {"region_code": region.code, "region_name": region.name, "level": RegionLevel(region.level).value,
-            "month": month, "due_on": monthly.due_on(month)}
+            "month": month, "due_on": monthly.due_on(month, region.code)}
     if RegionLevel(region.level) == RegionLevel.COUNTY:
         standing = monthly.county_month(actor, region.code, month)
         body.update(status=standing.status.value, versions=[_report(v) for v in

@@ -3,8 +3,9 @@ new version with a reason and every older version stays readable; officers above
 counties submitted by the deadline and the roll-up of the submitted figures (docs/domain.md "Rates and reports").
 
 The schedule (docs/domain.md, "Report schedule in practice"): county → city by the 3rd of the following month
-(`MONTHLY_REPORT_DUE_DAY`). A county is on time when its first version was submitted on or before the due day,
-in China time; a later correction does not make it late, nor does it make a late report on time.
+(the county's policy `monthly_report_due_day`, default 3). A county is on time when its first version was
+submitted on or before the due day, in China time; a later correction does not make it late, nor does it make a
+late report on time.
 
 Scope: a county officer of a county submits for that county only; officers of a city or province read the
 counties under them but do not submit for them; a region outside the officer's region is not found. Who submits
@@ -19,7 +20,6 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import exists, select, update
 
@@ -31,6 +31,7 @@ from base_ops.core.scope import region_code_prefix, region_contains
 from base_ops.core.unit_of_work import before_first_write, flush, on_constraint, use_case
 from base_ops.extensions import db
 from base_ops.org.models import Base, Region, RegionLevel
+from base_ops.policies import services as policies
 from base_ops.reports.metrics import figures as F
 from base_ops.reports.metrics.periods import month_start
 from base_ops.reports.models import MonthlyMove, MonthlyReport
@@ -126,10 +127,13 @@ def recent_months(count: int = RECENT_MONTHS) -> list[str]:
     return [shift_month(last, -i) for i in range(count)]
 
 
-def due_on(month: str) -> date:
-    """County → city by the due day of the following month (MONTHLY_REPORT_DUE_DAY, default the 3rd)."""
+def due_on(month: str, region_code: str) -> date:
+    """County → city by the due day of the following month: the county's policy in that month
+    (monthly_report_due_day, default the 3rd; docs/domain.md "Rates and reports"). A city's board uses the
+    city's own."""
     year, mon = _ym(shift_month(month, 1))
-    return date(year, mon, current_app.config["MONTHLY_REPORT_DUE_DAY"])
+    day = policies.applied("monthly_report_due_day", region_code, date(year, mon, 1)).whole
+    return date(year, mon, day)
 
 
 def submitted_on(report: MonthlyReport) -> date:
@@ -137,8 +141,8 @@ def submitted_on(report: MonthlyReport) -> date:
     return report.submitted_at.astimezone(clock.LOCAL_ZONE).date()
 
 
-def status_of(first: MonthlyReport | None, month: str) -> Status:
-    due = due_on(month)
+def status_of(first: MonthlyReport | None, month: str, region_code: str) -> Status:
+    due = due_on(month, region_code)
     if first is not None:
         return Status.ON_TIME if submitted_on(first) <= due else Status.LATE
     return Status.OVERDUE if clock.today() > due else Status.MISSING
@@ -278,7 +282,8 @@ def _reports_of(region_codes: list[str], months: list[str]) -> dict[tuple[str, s
 def _county_month(region: Region, month: str, versions: list[MonthlyReport]) -> CountyMonth:
     first = versions[0] if versions else None
     latest = versions[-1] if versions else None
-    return CountyMonth(region, month, due_on(month), status_of(first, month), first, latest)
+    return CountyMonth(region, month, due_on(month, region.code), status_of(first, month, region.code), first,
+                       latest)
 
 
 def versions(actor, region_code, month) -> list[MonthlyReport]:
@@ -326,7 +331,7 @@ def board(actor, region_code, month) -> Board:
     found = _reports_of([c.code for c in counties], [month])
     rows = [_county_month(c, month, found.get((c.code, month), [])) for c in counties]
     rollup = F.sum_counts([row.latest.figures for row in rows if row.latest is not None])
-    return Board(region, month, due_on(month), rows, rollup)
+    return Board(region, month, due_on(month, region.code), rows, rollup)
 
 
 def live_figures(actor, region_code, month) -> dict:
