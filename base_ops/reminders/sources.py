@@ -254,6 +254,17 @@ def _last_base():
             .outerjoin(Stay, Stay.id == latest.c.stay_id))
 
 
+def _to_managers_of_last_base(kind: ReminderKind, due_by_resident: dict[int, date]) -> list[Candidate]:
+    """An item about each person, due on his day, for the managers of the person's last base."""
+    last = _last_base().where(Resident.id.in_(due_by_resident)).subquery()
+    managers = _base_managers()
+    rows = db.session.execute(
+        select(managers.c.user_id, last.c.resident_id).join(managers, managers.c.base_id == last.c.base_id)
+    ).all()
+    return [Candidate(user_id, str(kind), "resident", str(resident_id), due_by_resident[resident_id])
+            for user_id, resident_id in rows]
+
+
 def support_ending(day: date) -> list[Candidate]:
     """A support period (帮教期) ending within 30 days: to the managers of the person's last base. The period
     is the 户籍 county's policy on the day of release (residents/models.py support_ends_on), so SQL narrows
@@ -267,13 +278,7 @@ def support_ending(day: date) -> list[Candidate]:
               if day <= p.support_ends_on <= day + timedelta(days=SUPPORT_ENDING_DAYS)}
     if not ending:
         return []
-    last = _last_base().where(Resident.id.in_(ending)).subquery()
-    managers = _base_managers()
-    rows = db.session.execute(
-        select(managers.c.user_id, last.c.resident_id).join(managers, managers.c.base_id == last.c.base_id)
-    ).all()
-    return [Candidate(user_id, str(K.SUPPORT_ENDING), "resident", str(resident_id), ending[resident_id])
-            for user_id, resident_id in rows]
+    return _to_managers_of_last_base(K.SUPPORT_ENDING, ending)
 
 
 def _most_allowance_months() -> int:
@@ -316,13 +321,7 @@ def allowance_ending(day: date) -> list[Candidate]:
             ending.append(resident_id)
     if not ending:
         return []
-    last = _last_base().where(Resident.id.in_(ending)).subquery()
-    managers = _base_managers()
-    rows = db.session.execute(
-        select(managers.c.user_id, last.c.resident_id).join(managers, managers.c.base_id == last.c.base_id)
-    ).all()
-    return [Candidate(user_id, str(K.ALLOWANCE_ENDING), "resident", str(resident_id), month_end)
-            for user_id, resident_id in rows]
+    return _to_managers_of_last_base(K.ALLOWANCE_ENDING, dict.fromkeys(ending, month_end))
 
 
 # follow_up_due lives with the follow-up schedule it reads (followup/reminders.py).

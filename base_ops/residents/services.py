@@ -438,13 +438,9 @@ def _require_file_keeper(actor, what: str) -> None:
         raise PermissionDenied(what)
 
 
-@use_case
-def record_reoffence(actor, resident: Resident, *, on) -> Resident:
-    """Record that the person reoffended (重新犯罪) on a day of his support period: not before his release,
-    not in the future (422 naming `on`). A discharge as `reoffended` records it too
-    (intake/stays/services.py). The living allowance stops from the month after
-    (docs/domain.md "Living allowance"). Audited by field name only (a criminal record is sensitive)."""
-    _require_file_keeper(actor, _("A reoffence is recorded by the base manager or the county officer."))
+def _require_day_since_release(resident: Resident, on) -> None:
+    """A day in the person's life after prison: a date, not before his release, not in the future (422 naming
+    `on`)."""
     if not isinstance(on, date):
         raise ValidationFailed.on("on", _("must be a date YYYY-MM-DD"))
     if on < resident.released_on:
@@ -452,6 +448,16 @@ def record_reoffence(actor, resident: Resident, *, on) -> Resident:
                                           date=resident.released_on.isoformat()))
     if on > today():
         raise ValidationFailed.on("on", _("must not be in the future"))
+
+
+@use_case
+def record_reoffence(actor, resident: Resident, *, on) -> Resident:
+    """Record that the person reoffended (重新犯罪) on a day of his support period: not before his release,
+    not in the future (422 naming `on`). A discharge as `reoffended` records it too
+    (intake/stays/services.py). The living allowance stops from the month after
+    (docs/domain.md "Living allowance"). Audited by field name only (a criminal record is sensitive)."""
+    _require_file_keeper(actor, _("A reoffence is recorded by the base manager or the county officer."))
+    _require_day_since_release(resident, on)
     resident.reoffended_on = on
     audit.record(actor, "reoffence_recorded", resident, fields=["reoffended_on"])
     return resident
@@ -463,13 +469,7 @@ def record_missing(actor, resident: Resident, *, on) -> Resident:
     his release, not in the future (422 naming `on`). An earlier flag stands. docs/domain.md "Follow-up after
     discharge"; seed 001 三、第二 (减少脱管失控). Audited by field name only."""
     _require_file_keeper(actor, _("A follow-up is recorded by the base manager or the county officer."))
-    if not isinstance(on, date):
-        raise ValidationFailed.on("on", _("must be a date YYYY-MM-DD"))
-    if on < resident.released_on:
-        raise ValidationFailed.on("on", _("must not be before the release on %(date)s",
-                                          date=resident.released_on.isoformat()))
-    if on > today():
-        raise ValidationFailed.on("on", _("must not be in the future"))
+    _require_day_since_release(resident, on)
     if resident.missing_since is None or resident.missing_since > on:
         resident.missing_since = on
         audit.record(actor, "missing_recorded", resident, fields=["missing_since"])

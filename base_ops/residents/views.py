@@ -86,6 +86,7 @@ def _render_file(resident: Resident, *, reveal: bool = False, note_form: CaseNot
                  reoffence_form: ReoffenceForm | None = None, hardship_form: HardshipForm | None = None, status=200):
     if note_form is None:
         note_form = CaseNoteForm(formdata=None, noted_on=today())
+    stays = queries.stays_of(resident)
     return render_template(
         "residents/file.html", resident=resident, reveal=reveal, note_form=note_form, today=today(),
         reoffence_form=reoffence_form or ReoffenceForm(formdata=None, on=resident.reoffended_on),
@@ -94,7 +95,7 @@ def _render_file(resident: Resident, *, reveal: bool = False, note_form: CaseNot
         action_form=EmptyForm(),
         hukou_path=region_path(resident.hukou_region_code),
         prison_path=region_path(resident.prison_region_code) if resident.prison_region_code else [],
-        stays=queries.stays_of(resident), notes=queries.case_notes_of(resident),
+        stays=stays, in_stay=any(record.stay.is_open for record in stays), notes=queries.case_notes_of(resident),
         courses=courses_of_resident(resident.id), placements=placements_of_resident(resident.id),
         registering_base=db.session.get(Base, resident.base_id),
     ), status

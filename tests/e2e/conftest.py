@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyotp
@@ -129,8 +130,10 @@ def browser():
             browser.close()
 
 
-@pytest.fixture
-def page(browser):
+@contextmanager
+def open_page(browser):
+    """A page in a browser context of its own (its own cookies: another person at another desk), in Chinese
+    and China time, watched for console errors; closed on leaving."""
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN",
                                   timezone_id="Asia/Shanghai")
     context.set_default_timeout(TIMEOUT_MS)
@@ -140,6 +143,12 @@ def page(browser):
         yield page
     finally:
         context.close()
+
+
+@pytest.fixture
+def page(browser):
+    with open_page(browser) as page:
+        yield page
 
 
 @pytest.fixture

@@ -29,12 +29,11 @@ from pypdf import PdfReader
 from base_ops.core import clock
 from tests.e2e.conftest import (
     ARTIFACTS,
-    TIMEOUT_MS,
     assert_clean_page,
     assert_no_error_page,
+    open_page,
     path_of,
     sign_in,
-    watch_page,
 )
 
 RECEIPT_DUE = "回执待发"  # msgid "Receipt due"
@@ -273,12 +272,7 @@ def test_a_reminder_is_followed_to_its_page_and_closes_when_done(page, live_serv
 
 def test_a_follow_up_finds_someone_missing_and_the_county_sees_it(browser, page, live_server, demo, shot):
     # The county officer is signed in in a browser of his own, and notes how many people are missing.
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai")
-    context.set_default_timeout(TIMEOUT_MS)
-    officer = context.new_page()
-    watch_page(officer)
-    try:
+    with open_page(browser) as officer:
         _officer(officer, demo, live_server)
         missing_before = _missing_on_home(officer)
 
@@ -327,5 +321,3 @@ def test_a_follow_up_finds_someone_missing_and_the_county_sees_it(browser, page,
         assert MISSING in tab.inner_text() and str(missing_before + 1) in tab.inner_text()
         shot(officer, "follow-up-4-county-missing")
         assert_clean_page(officer)
-    finally:
-        context.close()

@@ -327,3 +327,15 @@ def test_a_file_without_an_open_stay_offers_admission(world, login_as, db):
     # Only who may admit sees it: the county officer reads the file without the button.
     assert 'id="admit-resident"' not in login_as(world.officer_x).get(
         f"/residents/{world.resident_a.id}").get_data(as_text=True)
+
+
+def test_a_file_and_its_notice_name_the_person_not_a_number(world, login_as, db):
+    """Issue 17: the file said 安置人员档案第 N 号 and the notice 已建档（档案号 N）; a person reads names."""
+    world.notice_x.resident_id = world.resident_a.id
+    db.session.commit()
+    client = login_as(world.manager_a)
+    notice = client.get(f"/notices/{world.notice_x.id}").get_data(as_text=True)
+    assert "档案号" not in notice
+    assert f'href="/residents/{world.resident_a.id}">{world.notice_x.name} 的档案</a>' in notice
+    page = client.get(f"/residents/{world.resident_a.id}").get_data(as_text=True)
+    assert "档案第" not in page and "建档基地：基地A" in page
