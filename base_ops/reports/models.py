@@ -242,7 +242,9 @@ class ReportSummary(db.Model):
     claims_filed_amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
 
     __table_args__ = (
-        Index("ix_report_summaries_month_base", "month", "base_id"),
+        # One row per base, month and kind of row: a build that ran twice cannot double a figure (the months'
+        # primary key already refuses the second of two concurrent builds; this holds for any writer).
+        Index("uq_report_summaries_row", "month", "base_id", "metric", "claim_kind", "claim_status", unique=True),
     )
 
 

@@ -47,7 +47,8 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_summaries'))
     )
     with op.batch_alter_table('report_summaries', schema=None) as batch_op:
-        batch_op.create_index('ix_report_summaries_month_base', ['month', 'base_id'], unique=False)
+        batch_op.create_index('uq_report_summaries_row', ['month', 'base_id', 'metric', 'claim_kind', 'claim_status'],
+                              unique=True)
 
     # Today's claims and claim moves are counted live: a range on these columns reads today's rows only.
     with op.batch_alter_table('claims', schema=None) as batch_op:
@@ -70,5 +71,5 @@ def downgrade():
     with op.batch_alter_table('claims', schema=None) as batch_op:
         batch_op.drop_index('ix_claims_created_at')
     with op.batch_alter_table('report_summaries', schema=None) as batch_op:
-        batch_op.drop_index('ix_report_summaries_month_base')
+        batch_op.drop_index('uq_report_summaries_row')
     op.drop_table('report_summaries')

@@ -60,6 +60,19 @@ def test_summarize_writes_the_closed_months_and_is_idempotent(L, db):
     assert db.session.scalar(select(func.count()).select_from(ReportSummary)) == written
 
 
+def test_the_database_holds_one_summary_row_per_base_month_and_kind(L, db):
+    """A second writer cannot add October at 海曙 again: the figures would double on the dashboard."""
+    from sqlalchemy.exc import IntegrityError
+
+    summaries.summarize(months=6)
+    row = db.session.execute(select(ReportSummary).where(
+        ReportSummary.month == "2026-10", ReportSummary.base_id == L.base.id,
+        ReportSummary.metric == summaries.OVERVIEW)).scalar_one()
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        db.session.add(ReportSummary(month=row.month, base_id=row.base_id, metric=row.metric))
+        db.session.flush()
+
+
 @pytest.mark.parametrize("name", FILTERS)
 def test_dashboard_from_summaries_equals_the_live_statements(L, name):
     summaries.summarize(months=6)
