@@ -17,6 +17,8 @@ SECONDARY = "d-none d-md-table-cell"
     ("manager_a", "/notices?tab=all", 3),  # name, receipt, expected release
     ("manager_a", "/placements", 3),  # candidate, started, state
     ("officer_x", "/claims", 4),  # number, kind, amount, status
+    ("officer_x", "/follow-ups", 3),  # name, due on, the record button
+    ("auditor", "/audit", 5),  # time, user, action, object, result
 ])
 def test_wide_lists_show_few_columns_on_a_phone(world, login_as, user, url, shown):
     body = login_as(getattr(world, user)).get(url).get_data(as_text=True)
